@@ -1,0 +1,213 @@
+"""The `cnn-grade` command line: wiring only; the work happens in grader.engine and grader.report."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ToolError
+from .exercises import EXERCISES, resolve
+
+FORMATS = ("text", "json", "junit", "gradescope")
+
+
+class UsageProblem(click.ClickException):
+    """A tool error: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+class ExerciseGroup(click.Group):
+    """Subcommands, plus every exercise name ("exercise1", "1", "conv2d") as a grading command."""
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        try:
+            exercise = resolve(name)
+        except ToolError:
+            return None
+        return _grade_command(exercise.name)
+
+    def list_commands(self, ctx):
+        return [ex.name for ex in EXERCISES] + super().list_commands(ctx)
+
+    def resolve_command(self, ctx, args):
+        if args and super().get_command(ctx, args[0]) is None:
+            try:
+                resolve(args[0])
+            except ToolError as e:
+                raise UsageProblem(f"{e} Other commands: {', '.join(super().list_commands(ctx))}.") from None
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ToolError as e:
+            raise UsageProblem(str(e)) from None
+
+
+def _console(file=None):
+    from rich.console import Console
+
+    return Console(file=file, highlight=False, soft_wrap=False)
+
+
+def grading_options(fn):
+    """Options shared by `cnn-grade EXERCISE` and `cnn-grade all`."""
+    options = [
+        click.option("--device", type=click.Choice(["cpu", "cuda", "mps", "auto"], case_sensitive=False), default="cpu",
+                     show_default=True, help="Where probes run; references stay float64 on the CPU."),
+        click.option("--seed", type=int, default=None, help="Seed of the hidden inputs (default: fixed per exercise, "
+                     "or $CNN_GRADE_SEED)."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                     help="Report format; json, junit and gradescope print exactly that document."),
+        click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Write the report to this file (the text report still goes to the terminal)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+                     help="Seconds allowed for each call into student code."),
+        click.option("-v", "--verbose", is_flag=True, help="Show student tracebacks and all captured output."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _emit(reports, fmt: str, output: Path | None, verbose: bool) -> None:
+    from .report import FORMATS as RENDER, print_report, print_summary, write_atomic
+
+    if fmt == "text" or output is not None:
+        console = _console()
+        for report in reports:
+            print_report(report, console, verbose=verbose)
+        if len(reports) > 1:
+            print_summary(reports, console)
+    if fmt == "text" and output is not None:
+        import io
+
+        buffer = io.StringIO()
+        plain = _console(buffer)
+        plain.no_color = True
+        for report in reports:
+            print_report(report, plain, verbose=verbose)
+        write_atomic(output, buffer.getvalue())
+    elif fmt != "text":
+        if len(reports) != 1:
+            raise ToolError(f"--format {fmt} describes one exercise; grade them one at a time.")
+        text = RENDER[fmt](reports[0])
+        if output is not None:
+            write_atomic(output, text)
+        else:
+            click.echo(text, nl=False)
+
+
+def _grade_command(name: str) -> click.Command:
+    @click.command(name=name, help=f"Grade {name}: {resolve(name).title}.")
+    @click.option("--file", "file", type=click.Path(path_type=Path), default=None,
+                  help=f"Grade this file instead of exercises/{name}.py.")
+    @grading_options
+    def grade(file, device, seed, fmt, output, timeout, verbose):
+        from .engine import grade_exercise
+        from .scores import record
+
+        report = grade_exercise(name, submission=file, seed=seed, device=device, timeout=timeout)
+        record(report)
+        _emit([report], fmt, output, verbose)
+        sys.exit(0 if report.all_passed else 1)
+
+    return grade
+
+
+@click.group(cls=ExerciseGroup, invoke_without_command=False,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cnn-grade", prog_name="cnn-grade")
+def cli():
+    """Grade convolutional-network exercises against PyTorch references.
+
+    \b
+    cnn-grade exercise1          grade exercises/exercise1.py (also: cnn-grade 1, cnn-grade conv2d)
+    cnn-grade list               the exercises and how far along your files are
+    cnn-grade show exercise1     the task statement
+    cnn-grade all                grade every exercise
+    """
+
+
+@cli.command("list")
+def list_exercises():
+    """List the exercises, their points and the state of your files."""
+    from rich.table import Table
+
+    from .scores import last_score
+    from .submission import is_stub, locate
+
+    table = Table(title="cnn-grade exercises")
+    for column in ("exercise", "alias", "title", "points", "your file"):
+        table.add_column(column)
+    for ex in EXERCISES:
+        points = sum(spec.points for spec in ex.checks())
+        try:
+            path = locate(ex)
+        except ToolError:
+            state = "[dim]no file[/]"
+        else:
+            last = last_score(path)
+            source = path.read_text(encoding="utf-8", errors="replace")
+            if last is not None:
+                state = "[green]complete[/]" if last[0] == last[1] else f"[yellow]{last[0]:g}/{last[1]:g}[/]"
+            elif is_stub(ex, source):
+                state = "stub"
+            else:
+                state = "edited, not graded yet"
+        table.add_row(ex.name, ex.slug, ex.title, f"{points:g}", state)
+    _console().print(table)
+
+
+@cli.command("show")
+@click.argument("exercise")
+def show(exercise):
+    """Show an exercise's task statement."""
+    from rich.markdown import Markdown
+
+    _console().print(Markdown(resolve(exercise).statement()))
+
+
+@cli.command("all")
+@grading_options
+def grade_all(device, seed, fmt, output, timeout, verbose):
+    """Grade every exercise whose file exists, then print a summary."""
+    from .engine import grade_exercise
+    from .scores import record
+    from .submission import locate
+
+    reports = []
+    for ex in EXERCISES:
+        try:
+            locate(ex)
+        except ToolError:
+            continue
+        report = grade_exercise(ex.name, seed=seed, device=device, timeout=timeout)
+        record(report)
+        reports.append(report)
+    if not reports:
+        raise ToolError("No exercise files found: run cnn-grade from your course folder (the one holding exercises/).")
+    _emit(reports, fmt, output, verbose)
+    sys.exit(0 if all(r.all_passed for r in reports) else 1)
+
+
+def main() -> None:
+    """Entry point: tool errors exit 2 with one message; a grader bug is reported, not dumped."""
+    try:
+        cli(prog_name="cnn-grade")
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as e:  # a bug in the grader itself
+        if os.environ.get("CNN_GRADE_DEBUG"):
+            raise
+        click.echo(f"cnn-grade: internal error: {type(e).__name__}: {e} (set CNN_GRADE_DEBUG=1 for the traceback; "
+                   f"please report it)", err=True)
+        sys.exit(3)

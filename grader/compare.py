@@ -1,0 +1,82 @@
+"""Judging returned arrays: type and shape, closeness with dtype-aware tolerances, where they differ."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import CheckFailed
+from .results import Heatmap
+from .sandbox.protocol import Opaque, TensorData
+
+
+def describe(value) -> str:
+    """A short name for what a student returned."""
+    if isinstance(value, np.ndarray):
+        return f"a NumPy array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, TensorData):
+        return f"a torch tensor of shape {tuple(value.array.shape)}"
+    if isinstance(value, Opaque):
+        return f"an object of type {value.type_name}"
+    if value is None:
+        return "None"
+    return f"a {type(value).__name__}"
+
+
+def as_array(value, what: str) -> np.ndarray:
+    """The value as an ndarray, or a CheckFailed that says what came back instead."""
+    if isinstance(value, np.ndarray):
+        return value
+    hint = "Build the result with NumPy (np.zeros, np.einsum, ...) and return the array itself."
+    if isinstance(value, TensorData):
+        hint = "This exercise works in NumPy: return an np.ndarray, not a torch tensor."
+    elif isinstance(value, (list, tuple)):
+        hint = "Return an np.ndarray (wrap your nested list with np.array, or build the array directly)."
+    elif value is None:
+        hint = "Did you forget a `return` at the end of your function?"
+    raise CheckFailed(f"{what} returned {describe(value)}; expected a NumPy array.", hint)
+
+
+def tolerance(dtype: np.dtype, scale: float) -> float:
+    """Absolute tolerance for a result of this dtype whose values are about `scale` in size."""
+    eps = 1e-4 if np.dtype(dtype) in (np.float16, np.float32) else 1e-9
+    if np.dtype(dtype) == np.float16:
+        eps = 1e-2
+    return eps * max(1.0, scale)
+
+
+def close(actual: np.ndarray, expected: np.ndarray, tol: float | None = None) -> bool:
+    """Same shape, all finite where expected is, and within tolerance everywhere."""
+    if actual.shape != expected.shape or actual.dtype.kind not in "biuf":
+        return False
+    if tol is None:
+        tol = tolerance(actual.dtype if actual.dtype.kind == "f" else np.float64, float(np.abs(expected).max(initial=0)))
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(actual.astype(np.float64) - expected)
+    return bool(np.all(np.isfinite(diff)) and np.all(diff <= tol))
+
+
+def where_different(actual: np.ndarray, expected: np.ndarray, what: str = "output") -> tuple[str, tuple]:
+    """Words and a heat map for an array of the right shape but wrong values: (C, H, W) or (H, W)."""
+    tol = tolerance(actual.dtype if actual.dtype.kind == "f" else np.float64, float(np.abs(expected).max(initial=0)))
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(actual.astype(np.float64) - expected)
+    diff = np.where(np.isfinite(diff), diff, np.inf)
+    bad = np.argwhere(diff > tol)
+    if len(bad) == 0:
+        return "", ()
+    first = tuple(int(i) for i in bad[0])
+    worst = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape))
+    n_bad, n = len(bad), diff.size
+    text = (f"{n_bad} of {n} values differ. First at index {first}: yours {float(actual[first]):.6g}, "
+            f"expected {float(expected[first]):.6g}. Largest error {float(diff[worst]):.3g} at {worst}.")
+    if not np.all(np.isfinite(actual)):
+        text += " Your output contains NaN or inf."
+    figures: tuple = ()
+    if diff.ndim == 3:  # draw the channel with the largest error
+        c = worst[0]
+        figures = (Heatmap(f"|yours - expected| in output channel {c}",
+                           tuple(tuple(float(v) for v in row) for row in np.minimum(diff[c], 1e300)), tol),)
+    elif diff.ndim == 2:
+        figures = (Heatmap(f"|yours - expected| in the {what}",
+                           tuple(tuple(float(v) for v in row) for row in np.minimum(diff, 1e300)), tol),)
+    return text, figures

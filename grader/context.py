@@ -1,0 +1,39 @@
+"""What a check works with: the student's code behind the sandbox, a seeded RNG, the device."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from .errors import RaisedInfo, StudentRaised
+
+
+class Context:
+    """Handed to every check; calls go to the child, judging stays here."""
+
+    def __init__(self, sandbox, *, seed: int, device: str, check_name: str, timeout: float | None = None):
+        self.sandbox = sandbox
+        self.seed = seed
+        self.device = device
+        self.timeout = timeout
+        # Each check draws from its own stream, so adding a check never changes another's inputs.
+        self.rng = np.random.default_rng([seed, zlib.crc32(check_name.encode())])
+
+    def call(self, name: str, *args, **kwargs):
+        """Call the student's `name` with data arguments and return what it returned, as data."""
+        return self.sandbox.call(name, *args, timeout=self.timeout, **kwargs)
+
+    def call_echo(self, name: str, *args, **kwargs):
+        """Like call, but also return the arguments as they were after the call (to spot mutation)."""
+        return self.sandbox.call(name, *args, timeout=self.timeout, echo_args=True, **kwargs)
+
+    def raises(self, name: str, *args, **kwargs) -> RaisedInfo | None:
+        """Call `name` and return what it raised, or None if it returned normally."""
+        try:
+            self.call(name, *args, **kwargs)
+        except StudentRaised as e:
+            if e.info.is_a("NotImplementedError"):
+                raise
+            return e.info
+        return None

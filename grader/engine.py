@@ -1,0 +1,88 @@
+"""One grading run: find the file, start the sandbox, run every check, collect a Report."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from . import submission as submissions
+from .context import Context
+from .errors import ToolError
+from .exercises import resolve
+from .registry import run_check
+from .results import CheckResult, Report
+from .sandbox.parent import Sandbox
+
+SEED_VARIABLE = "CNN_GRADE_SEED"  # an instructor's CI sets it to change the hidden inputs
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MEMORY_MB = 2048
+
+
+def resolve_seed(exercise_seed: int, seed: int | None) -> int:
+    """--seed wins, then the instructor's environment variable, then the exercise's fixed seed."""
+    if seed is not None:
+        return int(seed)
+    value = os.environ.get(SEED_VARIABLE, "").strip()
+    if value:
+        try:
+            return int(value)
+        except ValueError:
+            raise ToolError(f"{SEED_VARIABLE}={value!r} is not an integer.") from None
+    return exercise_seed
+
+
+def resolve_device(device: str) -> str:
+    """Turn cpu|cuda|mps|auto into a device that exists here, or a ToolError."""
+    device = device.lower()
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    cuda, mps = torch.cuda.is_available(), bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    if device == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if device == "cuda" and not cuda:
+        raise ToolError("--device cuda: no CUDA device is available on this machine (try --device auto).")
+    if device == "mps" and not mps:
+        raise ToolError("--device mps: no Apple MPS device is available on this machine (try --device auto).")
+    if device not in ("cuda", "mps"):
+        raise ToolError(f"Unknown device {device!r}: use cpu, cuda, mps or auto.")
+    return device
+
+
+def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed: int | None = None,
+                   device: str = "cpu", timeout: float = DEFAULT_TIMEOUT,
+                   memory_mb: int | None = DEFAULT_MEMORY_MB) -> Report:
+    """Grade one exercise's submission and return the Report (tool errors raise ToolError)."""
+    started = time.perf_counter()
+    ex = resolve(exercise)
+    path = submissions.locate(ex, submission)
+    sub = submissions.load(ex, path)
+    seed = resolve_seed(ex.default_seed, seed)
+    if timeout <= 0:
+        raise ToolError("--timeout must be a positive number of seconds.")
+
+    sandbox = None
+    if not sub.problems:
+        # Start the child first: it imports its libraries while this process imports torch below.
+        sandbox = Sandbox(sub.source, str(path), imports=ex.child_imports, blocked=ex.blocked,
+                          memory_mb=memory_mb, timeout=timeout)
+        sandbox.start()
+    try:
+        device = resolve_device(device)
+        specs = ex.checks()
+        if sub.problems:
+            summary = sub.problems[0].splitlines()[0]
+            results = [CheckResult(s.name, s.title, "error", 0.0, s.points, f"not run: {summary}",
+                                   "Fix the problem above, then grade again.") for s in specs]
+            output, truncated = "", False
+        else:
+            results = [run_check(s, Context(sandbox, seed=seed, device=device, check_name=s.name,
+                                            timeout=s.timeout or timeout)) for s in specs]
+            output, truncated = sandbox.output
+    finally:
+        if sandbox is not None:
+            sandbox.close()
+    return Report(ex.name, ex.title, str(path), seed, device, tuple(results), output, truncated,
+                  notes=sub.problems, duration=time.perf_counter() - started)

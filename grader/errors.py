@@ -1,0 +1,55 @@
+"""The two kinds of trouble: a tool error (exit 2) and what student code did inside a check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ToolError(Exception):
+    """Bad input to the tool itself (unknown exercise, missing file, bad option): exit 2."""
+
+
+class CheckFailed(Exception):
+    """Raised by a check: the submission's behaviour is wrong. Carries the feedback."""
+
+    def __init__(self, message: str, hint: str = "", figures: tuple = ()):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.figures = tuple(figures)
+
+
+@dataclass(frozen=True)
+class RaisedInfo:
+    """An exception raised by student code, as plain data sent back by the child."""
+
+    type: str  # the class name, e.g. "ValueError"
+    bases: tuple[str, ...]  # names along its MRO, so "is a ValueError" can be judged here
+    message: str
+    traceback: str  # student frames only
+    where: str = ""  # "exercise1.py, line 12: out = ..." of the last student frame
+
+    def is_a(self, name: str) -> bool:
+        return name == self.type or name in self.bases
+
+
+class StudentRaised(Exception):
+    """Student code raised an exception during a call."""
+
+    def __init__(self, target: str, info: RaisedInfo):
+        super().__init__(f"{target} raised {info.type}: {info.message}")
+        self.target = target
+        self.info = info
+
+
+class ChildDied(Exception):
+    """The process running student code ended (exit, signal, memory) or sent garbage."""
+
+
+class CallTimeout(Exception):
+    """A call into student code ran past its time limit."""
+
+    def __init__(self, target: str, seconds: float):
+        super().__init__(f"{target} did not return within {seconds:g} s")
+        self.target = target
+        self.seconds = seconds

@@ -1,0 +1,67 @@
+"""The course's exercises: names, titles, what each child may import, and name resolution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.resources import files
+
+from .errors import ToolError
+
+# Array and ML libraries that would do exercise 1's work for the student.
+ARRAY_LIBRARIES = ("torch", "scipy", "tensorflow", "jax", "jaxlib", "cupy", "numba", "sklearn", "skimage",
+                   "cv2", "keras", "mxnet", "paddle", "theano", "chainer", "tinygrad", "dask", "torchvision")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: how it is named, what students implement, and how its child runs."""
+
+    name: str  # "exercise1"
+    number: int
+    slug: str  # a readable alias, e.g. "conv2d"
+    title: str
+    functions: tuple[str, ...]  # the names the contract asks for
+    child_imports: tuple[str, ...]  # trusted imports done in the child before student code
+    blocked: tuple[str, ...] = ()  # libraries refused, statically and at run time
+    aliases: tuple[str, ...] = ()
+    default_seed: int = 0
+
+    @property
+    def checks_module(self) -> str:
+        return f"grader.checks.{self.name}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.py"
+
+    def checks(self) -> list:
+        """The CheckSpecs of this exercise, in order (imports its check module, and torch)."""
+        from .registry import checks_of
+
+        return checks_of(import_module(self.checks_module))
+
+    def statement(self) -> str:
+        """The task statement, as Markdown."""
+        return files("grader").joinpath("statements", f"{self.name}.md").read_text(encoding="utf-8")
+
+
+EXERCISES: tuple[Exercise, ...] = (
+    Exercise("exercise1", 1, "conv2d", "Multi-channel 2-D convolution in NumPy", ("conv2d",),
+             child_imports=("numpy",), blocked=ARRAY_LIBRARIES,
+             aliases=("one", "ex1", "convolution", "numpy-conv"), default_seed=1001),
+    Exercise("exercise2", 2, "receptive-field", "Receptive field and output size calculator",
+             ("conv_output_size", "trace", "receptive_field", "layers_of"),
+             child_imports=("numpy", "torch"),
+             aliases=("two", "ex2", "receptive_field", "rf", "output-size"), default_seed=2002),
+)
+
+
+def resolve(name: str) -> Exercise:
+    """Find an exercise by name ("exercise1"), number ("1") or alias ("conv2d")."""
+    key = str(name).strip().lower()
+    for ex in EXERCISES:
+        if key in (ex.name, str(ex.number), ex.slug, *ex.aliases):
+            return ex
+    known = ", ".join(f"{ex.name} ({ex.slug})" for ex in EXERCISES)
+    raise ToolError(f"Unknown exercise {name!r}. Known exercises: {known}.")

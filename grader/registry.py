@@ -1,0 +1,69 @@
+"""Declaring checks with @check and turning what a check does into a CheckResult."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Callable
+
+from .errors import CallTimeout, CheckFailed, ChildDied, StudentRaised
+from .results import CheckResult
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One declared check: its name (the function's), points, title and body."""
+
+    name: str
+    title: str
+    points: float
+    run: Callable  # run(ctx) -> None; raises CheckFailed on wrong behaviour
+    timeout: float | None = None  # per-call limit for this check, if not the run's default
+
+
+def check(*, points: float, title: str, timeout: float | None = None) -> Callable:
+    """Declare a check: `@check(points=2, title="matches F.conv2d with stride 2")`."""
+
+    def mark(fn: Callable) -> Callable:
+        fn.__check_spec__ = CheckSpec(fn.__name__, title, float(points), fn, timeout)
+        return fn
+
+    return mark
+
+
+def checks_of(module: ModuleType) -> list[CheckSpec]:
+    """The checks a module declares, in the order they are written."""
+    return [v.__check_spec__ for v in vars(module).values() if hasattr(v, "__check_spec__")]
+
+
+def _result(spec: CheckSpec, status: str, message: str = "", hint: str = "", **kw) -> CheckResult:
+    score = spec.points if status == "passed" else 0.0
+    return CheckResult(spec.name, spec.title, status, score, spec.points, message, hint, **kw)
+
+
+def run_check(spec: CheckSpec, ctx) -> CheckResult:
+    """Run one check; every way it can end becomes a CheckResult, never an exception."""
+    try:
+        spec.run(ctx)
+    except CheckFailed as e:
+        return _result(spec, "failed", e.message, e.hint, figures=e.figures)
+    except StudentRaised as e:
+        info = e.info
+        if info.is_a("NotImplementedError"):
+            return _result(spec, "failed", f"not implemented yet: {e.target} raises NotImplementedError",
+                           "Replace the `raise NotImplementedError` in your file with your code.")
+        where = f" ({info.where})" if info.where else ""
+        return _result(spec, "error", f"{e.target} raised {info.type}: {info.message}{where}",
+                       "Run your file on a small example to reproduce it; -v shows the full traceback.",
+                       traceback=info.traceback)
+    except CallTimeout as e:
+        return _result(spec, "timeout", f"{e.target} did not return within {e.seconds:g} s; the call was stopped",
+                       "Look for a loop that never ends, or work that grows far faster than the input.")
+    except ChildDied as e:
+        return _result(spec, "error", f"the process running your code died: {e}",
+                       "Your code must not exit, kill its process or exhaust memory.")
+    except Exception:  # a bug in the grader: report it in this check, keep grading the rest
+        return _result(spec, "error", "internal grader error (please report it):\n"
+                       + traceback.format_exc(limit=-3).strip())
+    return _result(spec, "passed")

@@ -1,0 +1,180 @@
+"""Machine-readable reports: plain JSON, JUnit XML and Gradescope's results.json."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import stat
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+from grader.results import CheckResult, Report
+
+# Everything XML 1.0 forbids (most C0 controls, NUL, lone surrogates, U+FFFE/U+FFFF).
+# ElementTree escapes markup but happily writes these, and parsers then reject the file.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def to_json(report: Report) -> str:
+    """The report as one JSON object: run details and one entry per check."""
+    data = {
+        "exercise": report.exercise,
+        "submission": report.submission,
+        "score": report.score,
+        "max_score": report.max_score,
+        "seed": report.seed,
+        "device": report.device,
+        "checks": [
+            {
+                "name": c.name,
+                "title": c.title,
+                "status": c.status,
+                "score": float(c.score),
+                "max_score": float(c.max_score),
+                "message": c.message,
+                "hint": c.hint,
+            }
+            for c in report.checks
+        ],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def to_gradescope(report: Report) -> str:
+    """The report as a Gradescope autograder results.json."""
+    tests = [
+        {
+            "name": _clean(c.title),
+            "number": str(i),  # Gradescope documents test numbers as strings ("1.1")
+            "score": float(c.score),
+            "max_score": float(c.max_score),
+            "status": "passed" if c.passed else "failed",
+            "output": _clean(_gradescope_test_output(c)),
+            "visibility": "visible",
+        }
+        for i, c in enumerate(report.checks, start=1)
+    ]
+    # No top-level visibility: that stays whatever the instructor set on the assignment.
+    data = {
+        "score": report.score,
+        "execution_time": int(round(report.duration)),
+        "output": _clean(_run_summary(report)),
+        "tests": tests,
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def to_junit(report: Report) -> str:
+    """The report as JUnit XML: one test suite, one test case per check."""
+    suite_name = f"cnn-grade.{report.exercise}"
+    failures = sum(c.status == "failed" for c in report.checks)
+    errors = sum(c.status in ("error", "timeout") for c in report.checks)
+    counts = {
+        "tests": str(len(report.checks)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "time": f"{report.duration:.3f}",
+    }
+    root = ET.Element("testsuites", {"name": "cnn-grade", **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": _clean(suite_name), **counts})
+
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("seed", report.seed),
+        ("device", report.device),
+        ("submission", report.submission),
+        ("score", report.score),
+        ("max_score", report.max_score),
+    ):
+        ET.SubElement(properties, "property", {"name": name, "value": _clean(str(value))})
+
+    for check in report.checks:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {"classname": _clean(suite_name), "name": _clean(f"{check.name}: {check.title}")},
+        )
+        if check.status == "failed":
+            problem = ET.SubElement(case, "failure", {"message": _clean(check.message)})
+        elif check.status in ("error", "timeout"):
+            problem = ET.SubElement(
+                case, "error", {"type": check.status, "message": _clean(check.message)}
+            )
+        else:
+            continue
+        problem.text = _clean(_message_and_hint(check))
+
+    if report.captured_output:
+        ET.SubElement(suite, "system-out").text = _clean(report.captured_output)
+
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+FORMATS: dict[str, Callable[[Report], str]] = {
+    "json": to_json,
+    "junit": to_junit,
+    "gradescope": to_gradescope,
+}
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write text to path via a temporary file and a rename, creating parent folders."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp makes the file 0600; keep the mode of the file being replaced, else a usual 0644.
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o644
+    # Same folder as the target, so os.replace is a rename on one file system, hence atomic.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _clean(text: str) -> str:
+    # Student text may hold NUL or terminal control codes; neither survives XML 1.0,
+    # and Gradescope stores results in a database that refuses NUL.
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _message_and_hint(check: CheckResult) -> str:
+    lines = [check.message] if check.message else []
+    if check.hint:
+        lines.append(f"hint: {check.hint}")
+    return "\n".join(lines)
+
+
+def _gradescope_test_output(check: CheckResult) -> str:
+    # Gradescope only knows passed/failed, so say when the code crashed or ran out of time.
+    lead = {"error": "Your code raised an error.", "timeout": "Your code ran out of time."}
+    parts = [lead[check.status]] if check.status in lead else []
+    if body := _message_and_hint(check):
+        parts.append(body)
+    return "\n".join(parts)
+
+
+def _run_summary(report: Report) -> str:
+    lines = [
+        f"{report.exercise}: {report.title}",
+        f"File graded: {report.submission}",
+        f"Seed: {report.seed}  Device: {report.device}",
+        f"Score: {report.score:g} / {report.max_score:g}",
+    ]
+    if report.notes:
+        lines += ["", "Notes:", *(f"- {note}" for note in report.notes)]
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""The child side of the sandbox: load the student's code, serve calls, send back data only.
+
+Started by the parent as `python -I -u -m grader.sandbox.child CONFIG_JSON`. Requests arrive on
+stdin; replies leave on a private copy of stdout. The student's own prints go to fd 1 and 2,
+which both point at stderr, a pipe the parent drains and caps.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import json
+import linecache
+import os
+import sys
+import traceback
+import types
+
+
+def _private_channels():
+    """Keep the protocol's pipes on fresh fds; point fds 0-1 away so student code can't use them."""
+    req = os.fdopen(os.dup(0), "rb", buffering=0)
+    rep = os.fdopen(os.dup(1), "wb", buffering=0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    return req, rep
+
+
+class _Blocker(importlib.abc.MetaPathFinder):
+    """Refuses imports of modules this exercise forbids (exercise 1 is NumPy only)."""
+
+    def __init__(self, blocked: list[str]):
+        self.blocked = set(blocked)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.blocked:
+            raise ImportError(f"importing {name!r} is not allowed in this exercise")
+        return None
+
+
+def _limit_memory(megabytes: int | None) -> None:
+    if not megabytes:
+        return
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits
+        return
+    limit = megabytes * 2**20
+    for name in ("RLIMIT_AS", "RLIMIT_DATA"):
+        if hasattr(resource, name):
+            try:
+                resource.setrlimit(getattr(resource, name), (limit, limit))
+                return
+            except (ValueError, OSError):
+                continue
+
+
+def _raised_info(exc: BaseException, filename: str) -> dict:
+    """Describe a student exception with only the student's own frames."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f"{os.path.basename(filename)}, line {last.lineno}" + (f": {last.line.strip()}" if last.line else "")
+    text = "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(type(exc), exc))
+    try:
+        message = str(exc)
+    except Exception:  # a hostile __str__
+        message = "<unprintable message>"
+    return {"type": type(exc).__name__, "bases": [c.__name__ for c in type(exc).__mro__],
+            "message": message[:2000], "traceback": text[-8000:], "where": where[:400]}
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    req, rep = _private_channels()
+    for name in config.get("imports", []):
+        __import__(name)  # trusted imports happen before any student code runs
+    from . import probes
+    from .protocol import FrameError, Handle, encode_frame, read_frame
+
+    _limit_memory(config.get("memory_mb"))
+    if config.get("blocked"):
+        for name in list(sys.modules):
+            if name.partition(".")[0] in config["blocked"]:
+                del sys.modules[name]
+        sys.meta_path.insert(0, _Blocker(config["blocked"]))
+
+    def read_exact(n: int) -> bytes:
+        chunks, left = [], n
+        while left:
+            chunk = req.read(left)
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def send(message) -> None:
+        rep.write(encode_frame(message))
+
+    module = types.ModuleType("submission")
+    filename = "<submission>"
+    handles: dict[int, object] = {}
+    send({"hello": os.getpid()})
+    while True:
+        try:
+            request = read_frame(read_exact)
+        except (EOFError, FrameError):
+            return
+        op = request.get("op")
+        if op == "exit":
+            return
+        try:
+            if op == "load":
+                filename = request["filename"]
+                source = request["source"]
+                linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+                module.__file__ = filename
+                code = compile(source, filename, "exec")
+                exec(code, module.__dict__)
+                send({"ok": True, "value": sorted(k for k in vars(module) if not k.startswith("_"))})
+                continue
+            target = request["target"]
+            if target.startswith("probe:"):
+                fn = getattr(probes, target[6:])
+            else:
+                fn = module.__dict__.get(target)
+                if fn is None:
+                    raise AttributeError(f"your file defines no {target!r}")
+            args = probes.materialise(request.get("args", []), handles)
+            kwargs = probes.materialise(request.get("kwargs", {}), handles)
+            value = fn(*args, **kwargs)
+            if request.get("store"):
+                handles[len(handles) + 1] = value
+                value = Handle(len(handles))
+            else:
+                value = probes.to_data(value)
+            reply = {"ok": True, "value": value}
+            if request.get("echo_args"):
+                reply["args"] = probes.to_data(args)
+                reply["kwargs"] = probes.to_data(kwargs)
+            send(reply)
+        except BaseException as exc:  # noqa: BLE001 - everything student code does is reported
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            send({"ok": False, "error": _raised_info(exc, filename)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The parent side of the sandbox: spawn a child, drive it call by call, survive anything it does."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ..errors import CallTimeout, ChildDied, RaisedInfo, StudentRaised
+from .protocol import FrameError, read_frame, encode_frame
+
+GRADER_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds `grader/`
+OUTPUT_CAP = 256 * 1024  # bytes of student output kept; the rest is counted and dropped
+SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "API_KEY", "CREDENTIAL")
+_EOF = object()
+
+
+def scrubbed_env() -> dict[str, str]:
+    """The environment student code sees: no grader settings (the seed!) and no credentials."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CNN_GRADE") and not any(w in k.upper() for w in SECRET_WORDS)}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def describe_exit(code: int | None) -> str:
+    """Say in words how a child process ended."""
+    if code is None:
+        return "it stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        why = {"SIGKILL": " (killed: often the memory limit)", "SIGSEGV": " (a segmentation fault)",
+               "SIGABRT": " (aborted)"}.get(name, "")
+        return f"it was ended by {name}{why}"
+    return f"it exited with code {code} (does your code call sys.exit() or os._exit()?)"
+
+
+class Sandbox:
+    """One student submission behind a process boundary; a dead child is replaced on the next call."""
+
+    def __init__(self, source: str, filename: str, *, imports=("numpy",), blocked=(), memory_mb: int | None = 2048,
+                 timeout: float = 10.0, startup_timeout: float = 120.0):
+        self.source, self.filename = source, filename
+        self.config = {"imports": list(imports), "blocked": list(blocked), "memory_mb": memory_mb}
+        self.timeout, self.startup_timeout = timeout, startup_timeout
+        self.proc: subprocess.Popen | None = None
+        self._replies: queue.Queue = queue.Queue()
+        self._loaded = False
+        self._load_failure: Exception | None = None  # importing the file failed: it fails again
+        self._output = bytearray()
+        self._output_total = 0
+        self._lock = threading.Lock()
+        self._workdir = tempfile.TemporaryDirectory(prefix="cnn-grade-")
+        self.restarts = 0
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Spawn a child now (it imports its libraries while the parent prepares references)."""
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        if self.proc is not None:
+            self.restarts += 1
+        boot = f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); from grader.sandbox.child import main; main()"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-u", "-c", boot, json.dumps(self.config)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=self._workdir.name, env=scrubbed_env(), start_new_session=(os.name == "posix"))
+        self._replies = queue.Queue()
+        self._loaded = False
+        threading.Thread(target=self._read_replies, args=(self.proc, self._replies), daemon=True).start()
+        threading.Thread(target=self._drain_output, args=(self.proc,), daemon=True).start()
+
+    def close(self) -> None:
+        """End the child and everything it started."""
+        self._kill()
+        self._workdir.cleanup()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def output(self) -> tuple[str, bool]:
+        """Everything student code printed so far (capped), and whether some was dropped."""
+        with self._lock:
+            return self._output.decode("utf-8", "replace"), self._output_total > len(self._output)
+
+    # -- calls ------------------------------------------------------------------------------
+    def call(self, target: str, *args, timeout: float | None = None, store: bool = False,
+             echo_args: bool = False, **kwargs):
+        """Call `target` (a student name, or "probe:NAME") in the child and return its data."""
+        self._ensure_loaded()
+        reply = self._request({"op": "call", "target": target, "args": list(args), "kwargs": kwargs,
+                               "store": store, "echo_args": echo_args}, target, timeout or self.timeout)
+        if echo_args:
+            return reply.get("value"), reply.get("args"), reply.get("kwargs")
+        return reply.get("value")
+
+    def _ensure_loaded(self) -> None:
+        if self._load_failure is not None:
+            raise self._load_failure
+        if self.proc is None or self.proc.poll() is not None or not self._loaded:
+            self.start()
+            try:
+                self._wait("starting Python", self.startup_timeout, expect_hello=True)
+                self._request({"op": "load", "source": self.source, "filename": self.filename},
+                              "importing your file", self.timeout)
+            except (StudentRaised, CallTimeout, ChildDied) as e:
+                self._load_failure = e
+                raise
+            self._loaded = True
+
+    def _request(self, message: dict, target: str, timeout: float) -> dict:
+        try:
+            self.proc.stdin.write(encode_frame(message))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the child is gone; the reply queue says how
+        return self._wait(target, timeout)
+
+    def _wait(self, target: str, timeout: float, expect_hello: bool = False) -> dict:
+        try:
+            reply = self._replies.get(timeout=timeout)
+        except queue.Empty:
+            self._kill()
+            raise CallTimeout(target, timeout) from None
+        if reply is _EOF or isinstance(reply, Exception):
+            code = self._kill()
+            if isinstance(reply, Exception):
+                raise ChildDied(f"it sent a malformed reply ({reply})")
+            raise ChildDied(describe_exit(code))
+        if expect_hello:
+            if not isinstance(reply, dict) or "hello" not in reply:
+                self._kill()
+                raise ChildDied("it did not start properly")
+            return reply
+        if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+            self._kill()
+            raise ChildDied("it sent a reply of the wrong shape")
+        if not reply["ok"]:
+            raise StudentRaised(target, _raised(reply.get("error")))
+        return reply
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _kill(self) -> int | None:
+        proc = self.proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            try:
+                if os.name == "posix":
+                    os.killpg(proc.pid, signal.SIGKILL)  # the child and anything it forked
+                else:
+                    proc.kill()
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            code = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            code = None
+        if proc.returncode is not None and os.name == "posix":
+            try:  # children the student forked may outlive the leader; end the group too
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._loaded = False
+        return code
+
+    def _read_replies(self, proc: subprocess.Popen, replies: queue.Queue) -> None:
+        stream = proc.stdout
+
+        def read_exact(n: int) -> bytes:
+            data = stream.read(n)
+            if len(data) != n:
+                raise EOFError
+            return data
+
+        while True:
+            try:
+                replies.put(read_frame(read_exact))
+            except (EOFError, OSError, ValueError):
+                replies.put(_EOF)
+                return
+            except FrameError as e:
+                replies.put(e)
+                return
+
+    def _drain_output(self, proc: subprocess.Popen) -> None:
+        while True:
+            try:
+                chunk = proc.stderr.read1(65536)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            with self._lock:
+                self._output_total += len(chunk)
+                room = OUTPUT_CAP - len(self._output)
+                if room > 0:
+                    self._output += chunk[:room]
+
+
+def _raised(error) -> RaisedInfo:
+    """Rebuild a student exception description, distrusting every field."""
+    if not isinstance(error, dict):
+        error = {}
+
+    def text(key: str, cap: int) -> str:
+        value = error.get(key, "")
+        return value[:cap] if isinstance(value, str) else ""
+
+    bases = error.get("bases", [])
+    bases = tuple(b[:100] for b in bases if isinstance(b, str))[:50] if isinstance(bases, list) else ()
+    return RaisedInfo(text("type", 100) or "Exception", bases, text("message", 2000), text("traceback", 8000),
+                      text("where", 400))

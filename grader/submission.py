@@ -1,0 +1,128 @@
+"""Finding and reading a student's file, and the static checks done before any of it runs."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ToolError
+from .exercises import Exercise
+
+MAX_BYTES = 1_000_000  # a larger file is refused: no exercise needs it
+# Ways to reach a module without an import statement; refused where imports are restricted.
+DYNAMIC_IMPORT_NAMES = frozenset({"__import__", "importlib", "builtins", "__builtins__", "exec", "eval",
+                                  "compile", "globals", "__loader__", "__spec__", "ctypes", "subprocess"})
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A student's file as read, with any problem that stops it from being run."""
+
+    path: Path
+    source: str
+    problems: tuple[str, ...] = ()  # each a full message; non-empty means the code is not run
+
+    @property
+    def display_name(self) -> str:
+        return str(self.path)
+
+
+def locate(exercise: Exercise, file: str | Path | None = None, start: Path | None = None) -> Path:
+    """The file to grade: --file if given, else exercises/<name>.py here or in a parent folder."""
+    if file is not None:
+        path = Path(file).expanduser()
+        if not path.exists():
+            raise ToolError(f"No such file: {path}")
+        if not path.is_file():
+            raise ToolError(f"Not a file: {path}")
+        if path.suffix != ".py":
+            raise ToolError(f"Cannot grade {path.name}: give a .py file.")
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "exercises" / exercise.filename
+        if candidate.is_file():
+            return candidate
+    raise ToolError(f"No exercises/{exercise.filename} in {here} or its parent folders. "
+                    f"Run cnn-grade from your course folder, or pass --file PATH.")
+
+
+def load(exercise: Exercise, path: Path) -> Submission:
+    """Read the file and run the static checks; unreadable files are tool errors."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ToolError(f"Cannot read {path}: {e.strerror or e}") from None
+    if len(data) > MAX_BYTES:
+        return Submission(path, "", (f"{path.name} is {len(data):,} bytes; files over {MAX_BYTES:,} bytes are not graded.",))
+    if b"\0" in data:
+        return Submission(path, "", (f"{path.name} is not a text file (it contains NUL bytes).",))
+    try:
+        source = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return Submission(path, "", (f"{path.name} is not UTF-8 text (byte {e.start}).",))
+    return Submission(path, source, tuple(static_problems(exercise, source, path.name)))
+
+
+def static_problems(exercise: Exercise, source: str, name: str) -> list[str]:
+    """Syntax errors and refused imports, each as a message a student can act on."""
+    try:
+        tree = ast.parse(source, filename=name)
+    except SyntaxError as e:
+        return [syntax_message(e, name)]
+    except ValueError as e:  # e.g. source with NUL bytes that slipped through
+        return [f"{name} cannot be parsed: {e}"]
+    if not exercise.blocked:
+        return []
+    found: set[tuple[int, str]] = set()
+    plain = f"{exercise.name} must use NumPy only, imported with plain import statements."
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        modules = []
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules = [node.module]
+        for module in modules:
+            top = module.partition(".")[0]
+            if top in exercise.blocked:
+                found.add((line, f"imports {module}. {exercise.name} must use NumPy only: write the computation yourself."))
+            elif top in DYNAMIC_IMPORT_NAMES:
+                found.add((line, f"imports {module}, which can load other libraries. {plain}"))
+        word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        if word in DYNAMIC_IMPORT_NAMES:
+            found.add((line, f"uses {word}, which can load other libraries. {plain}"))
+        if isinstance(node, ast.Attribute) and node.attr == "modules" and isinstance(node.value, ast.Name) \
+                and node.value.id == "sys":
+            found.add((line, f"uses sys.modules. {plain}"))
+    return [f"line {line}: {text}" for line, text in sorted(found)]
+
+
+def syntax_message(error: SyntaxError, name: str) -> str:
+    """A syntax error as Python shows it: the line, a caret under the spot, and the reason."""
+    line = (error.text or "").rstrip("\n")
+    stripped = line.lstrip()
+    caret = ""
+    if stripped and error.offset:
+        caret = "\n    " + " " * max(0, error.offset - 1 - (len(line) - len(stripped))) + "^"
+    code = f"\n    {stripped}{caret}" if stripped else ""
+    return f"SyntaxError in {name}, line {error.lineno}: {error.msg}{code}"
+
+
+def is_stub(exercise: Exercise, source: str) -> bool:
+    """True while every function the contract asks for still only raises NotImplementedError."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    bodies = {n.name: n.body for n in tree.body if isinstance(n, ast.FunctionDef)}
+    for name in exercise.functions:
+        body = bodies.get(name)
+        if body is None:
+            return False
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        if not (len(body) == 1 and isinstance(body[0], ast.Raise) and "NotImplementedError" in ast.unparse(body[0])):
+            return False
+    return True
