@@ -44,20 +44,26 @@ def tolerance(dtype: np.dtype, scale: float) -> float:
     return eps * max(1.0, scale)
 
 
-def close(actual: np.ndarray, expected: np.ndarray, tol: float | None = None) -> bool:
-    """Same shape, all finite where expected is, and within tolerance everywhere."""
+def _tol(actual: np.ndarray, expected: np.ndarray, dtype) -> float:
+    # The inputs' precision decides: float32 work stored in a float64 array is still float32 work.
+    if dtype is None:
+        dtype = actual.dtype if actual.dtype.kind == "f" else np.float64
+    return tolerance(dtype, float(np.abs(expected).max(initial=0)))
+
+
+def close(actual: np.ndarray, expected: np.ndarray, dtype=None) -> bool:
+    """Same shape, all finite, and within the tolerance of `dtype` (default: the result's) everywhere."""
     if actual.shape != expected.shape or actual.dtype.kind not in "biuf":
         return False
-    if tol is None:
-        tol = tolerance(actual.dtype if actual.dtype.kind == "f" else np.float64, float(np.abs(expected).max(initial=0)))
+    tol = _tol(actual, expected, dtype)
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(actual.astype(np.float64) - expected)
     return bool(np.all(np.isfinite(diff)) and np.all(diff <= tol))
 
 
-def where_different(actual: np.ndarray, expected: np.ndarray, what: str = "output") -> tuple[str, tuple]:
+def where_different(actual: np.ndarray, expected: np.ndarray, dtype=None, what: str = "output") -> tuple[str, tuple]:
     """Words and a heat map for an array of the right shape but wrong values: (C, H, W) or (H, W)."""
-    tol = tolerance(actual.dtype if actual.dtype.kind == "f" else np.float64, float(np.abs(expected).max(initial=0)))
+    tol = _tol(actual, expected, dtype)
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(actual.astype(np.float64) - expected)
     diff = np.where(np.isfinite(diff), diff, np.inf)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -37,3 +38,12 @@ class Context:
                 raise
             return e.info
         return None
+
+    @contextmanager
+    def hint_on_raise(self, hint: str):
+        """Within this block, an exception from student code is reported with this hint."""
+        try:
+            yield
+        except StudentRaised as e:
+            e.hint = e.hint or hint
+            raise

@@ -40,6 +40,7 @@ class StudentRaised(Exception):
         super().__init__(f"{target} raised {info.type}: {info.message}")
         self.target = target
         self.info = info
+        self.hint = ""  # a check may name the likely cause (see Context.hint_on_raise)
 
 
 class ChildDied(Exception):

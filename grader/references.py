@@ -33,3 +33,35 @@ def formula(size: int, kernel: int, stride: int, padding: int, axis: str = "H") 
     """The output-size formula with the numbers filled in."""
     out = (size + 2 * padding - kernel) // stride + 1
     return (f"{axis}_out = ({axis} + 2·p - k) // s + 1 = ({size} + 2·{padding} - {kernel}) // {stride} + 1 = {out}")
+
+
+def trace_sizes(layers, input_size: int) -> list[int]:
+    """Output size after each layer, measured by running the stack (None once a layer empties it)."""
+    sizes, size = [], input_size
+    for k, s, p in layers:
+        size = output_size(size, k, s, p) if size is not None and size + 2 * p >= k else None
+        sizes.append(size)
+    return sizes
+
+
+def receptive_fields(layers) -> list[int]:
+    """Receptive field of a unit after each layer, measured with autograd.
+
+    An all-ones stack has a positive gradient at every input pixel that can reach a unit, so the
+    extent of the non-zero gradient of one central output unit is its receptive field.
+    """
+    fields = []
+    for depth in range(1, len(layers) + 1):
+        stack = layers[:depth]
+        span = 1
+        for k, s, _ in stack:  # a generous input, so the central unit never sees the border
+            span = span * s + k
+        n = 4 * span + 8
+        x = torch.ones(1, 1, n, 1, dtype=torch.float64, requires_grad=True)
+        y = x
+        for k, s, p in stack:
+            y = F.conv2d(y, torch.ones(1, 1, k, 1, dtype=torch.float64), stride=(s, 1), padding=(p, 0))
+        y[0, 0, y.shape[2] // 2, 0].backward()
+        rows = torch.nonzero(x.grad[0, 0, :, 0]).flatten()
+        fields.append(int(rows.max() - rows.min() + 1))
+    return fields

@@ -55,7 +55,7 @@ def run_check(spec: CheckSpec, ctx) -> CheckResult:
                            "Replace the `raise NotImplementedError` in your file with your code.")
         where = f" ({info.where})" if info.where else ""
         return _result(spec, "error", f"{e.target} raised {info.type}: {info.message}{where}",
-                       "Run your file on a small example to reproduce it; -v shows the full traceback.",
+                       e.hint or "Run your file on a small example to reproduce it; -v shows the full traceback.",
                        traceback=info.traceback)
     except CallTimeout as e:
         return _result(spec, "timeout", f"{e.target} did not return within {e.seconds:g} s; the call was stopped",

@@ -92,15 +92,15 @@ def value_feedback(case: Case, out: np.ndarray) -> CheckFailed:
          "Your output matches the result without bias: add bias[c] to every value of output channel c."),
     ]
     for change, hint in variants:
-        if change is not None and close(out, case.expected(**change)):
+        if change is not None and close(out, case.expected(**change), case.x.dtype):
             return CheckFailed(msg, hint)
     (ph, pw) = ref.pair(case.padding)
     if ph or pw:  # padding with something other than zeros: edge copies are the classic slip
         padded = np.pad(case.x, ((0, 0), (ph, ph), (pw, pw)), mode="edge")
-        if close(out, ref.conv2d(padded, case.weight, case.bias, case.stride, 0)):
+        if close(out, ref.conv2d(padded, case.weight, case.bias, case.stride, 0), case.x.dtype):
             return CheckFailed(msg, "Your output matches padding with copies of the edge pixels. "
                                     "Pad with zeros (np.pad's default mode='constant').")
-    text, figures = where_different(out, case.expected())
+    text, figures = where_different(out, case.expected(), case.x.dtype)
     diff = np.abs(out.astype(np.float64) - case.expected())
     hint = "Work one output value out by hand: the sum over input channels and kernel positions of x times weight."
     if diff.ndim == 3 and diff.shape[1] > 2 and diff.shape[2] > 2 and diff[:, 1:-1, 1:-1].max() <= 1e-6 * max(1, diff.max()):
@@ -114,7 +114,7 @@ def expect_same(case: Case, ctx) -> np.ndarray:
     want = case.expected()
     if out.shape != want.shape:
         raise shape_feedback(case, out.shape)
-    if not close(out, want):
+    if not close(out, want, case.x.dtype):
         raise value_feedback(case, out)
     return out
 
@@ -133,9 +133,9 @@ def expect_value_error(ctx, why: str, *args, **kwargs) -> None:
 # ---------------------------------------------------------------------------------------------
 @check(points=1, title="returns a NumPy array of shape (C_out, H_out, W_out)")
 def returns_array(ctx):
-    case = make_case(ctx.rng, c_in=3, c_out=8, size=(10, 10))
+    case = make_case(ctx.rng, c_in=3, c_out=8, size=(10, 12))  # every axis a different length
     out = case.run(ctx)
-    if out.shape != (8, 8, 8):
+    if out.shape != (8, 8, 10):
         raise shape_feedback(case, out.shape)
 
 
@@ -172,13 +172,17 @@ def values_stride(ctx):
 def values_pairs(ctx):
     for kernel, stride, padding, size in [((3, 5), (2, 1), (1, 2), (7, 11)), ((1, 3), [1, 2], [0, 1], (6, 9)),
                                           ((5, 2), 1, (2, 0), (10, 5))]:
-        expect_same(make_case(ctx.rng, 3, 2, size, kernel, stride, padding), ctx)
+        with ctx.hint_on_raise("stride and padding may each be an int or a pair (tuple or list) (along H, along W); "
+                               "kernels may be non-square: read kH and kW from weight.shape separately."):
+            expect_same(make_case(ctx.rng, 3, 2, size, kernel, stride, padding), ctx)
 
 
 @check(points=1, title="takes NumPy integers as stride and padding")
 def numpy_integers(ctx):
     for stride, padding in [(np.int64(2), np.int32(1)), ((np.int64(1), np.int64(2)), (np.int16(2), np.int8(0)))]:
-        expect_same(make_case(ctx.rng, 2, 3, (8, 9), (3, 3), stride, padding), ctx)
+        with ctx.hint_on_raise("NumPy integers such as np.int64(2) are not `int`: accept them with operator.index(v) or "
+                               "isinstance(v, numbers.Integral) rather than isinstance(v, int)."):
+            expect_same(make_case(ctx.rng, 2, 3, (8, 9), (3, 3), stride, padding), ctx)
 
 
 @check(points=1, title="adds one bias value per output channel")
@@ -217,7 +221,9 @@ def errors_mismatch(ctx):
 @check(points=1, title="raises ValueError for stride < 1, padding < 0 or a kernel larger than the padded input")
 def errors_hyper(ctx):
     edge = make_case(ctx.rng, 2, 3, (3, 4), (5, 6), 1, 1)  # kernel exactly the padded size: a 1x1 output
-    expect_same(edge, ctx)
+    with ctx.hint_on_raise("A kernel exactly as large as the padded input is valid: it fits once, giving a 1x1 map. "
+                           "Refuse only a kernel larger than the padded input."):
+        expect_same(edge, ctx)
     case = make_case(ctx.rng, 2, 3, (6, 6))
     expect_value_error(ctx, "stride=0", case.x, case.weight, stride=0)
     expect_value_error(ctx, "stride=(1, 0)", case.x, case.weight, stride=(1, 0))
@@ -233,7 +239,7 @@ def inputs_unchanged(ctx):
     as_array(out, "conv2d")
     for name, before, after in zip(("x", "weight", "bias"), (case.x, case.weight, case.bias), args):
         if not (isinstance(after, np.ndarray) and after.shape == before.shape and np.array_equal(after, before)):
-            raise CheckFailed(f"conv2d changed its argument {name} in place.",
+            raise CheckFailed(f"conv2d changed its input {name} in place; the caller still needs it unchanged.",
                               "Work on copies (np.pad returns a new array; `x = x - m` makes a new one, `x -= m` does not).")
 
 

@@ -39,9 +39,8 @@ def print_report(report: Report, console: Console, *, verbose: bool = False) -> 
     """Print one grading run: header, checks, details of what went wrong, output, score."""
     console.print(_header(report))
     console.print(_checks_table(report.checks))
-    for check in report.checks:
-        if not check.passed:
-            _print_check_details(check, console, verbose=verbose)
+    for group in _groups(report.checks):
+        _print_check_details(group, console, verbose=verbose)
     if report.notes:
         console.print()
         for note in report.notes:
@@ -113,17 +112,33 @@ def _checks_table(checks: Iterable[CheckResult]) -> RichTable:
     return table
 
 
-def _print_check_details(check: CheckResult, console: Console, *, verbose: bool) -> None:
+def _groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
+    """Non-passed checks, with those that failed for the very same reason told once (a stub, say)."""
+    groups: dict[tuple, list[CheckResult]] = {}
+    for check in checks:
+        if check.passed:
+            continue
+        key = (check.status, check.message, check.hint) if not check.figures else (id(check),)
+        groups.setdefault(key, []).append(check)
+    return list(groups.values())
+
+
+def _print_check_details(group: list[CheckResult], console: Console, *, verbose: bool) -> None:
+    check = group[0]
     mark, color = MARKS[check.status]
     console.print()
-    console.print(
-        Text.assemble(
-            (f"{mark} ", color),
-            (_plain(check.title), "bold"),
-            (f" — {STATUS_WORDS[check.status]}, ", color),
-            f"{_points(check.score)}/{_points(check.max_score)} points",
+    if len(group) == 1:
+        console.print(
+            Text.assemble(
+                (f"{mark} ", color),
+                (_plain(check.title), "bold"),
+                (f" — {STATUS_WORDS[check.status]}, ", color),
+                f"{_points(check.score)}/{_points(check.max_score)} points",
+            )
         )
-    )
+    else:
+        console.print(Text.assemble((f"{mark} ", color), (f"{len(group)} checks", "bold"),
+                                    (f" — {STATUS_WORDS[check.status]} for the same reason:", color)))
     body: list[RenderableType] = []
     if check.message:
         body.append(_student(check.message))

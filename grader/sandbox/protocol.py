@@ -68,16 +68,19 @@ def _encode(value, buffers: list, depth: int = 0):
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if isinstance(value, np.generic) and value.dtype.str in ALLOWED_DTYPES:
         item = value.item()
-        return {"__npscalar__": [value.dtype.name, item if not isinstance(item, float) or math.isfinite(item) else repr(item)]}
+        if isinstance(item, complex):  # JSON has no complex numbers: a [real, imag] pair
+            item = [_float_item(item.real), _float_item(item.imag)]
+        elif isinstance(item, float):
+            item = _float_item(item)
+        return {"__npscalar__": [value.dtype.name, item]}
     if isinstance(value, np.ndarray):
-        if value.dtype.str not in ALLOWED_DTYPES and np.dtype(value.dtype.str).newbyteorder("<").str not in ALLOWED_DTYPES:
-            return {"__object__": f"ndarray of dtype {value.dtype}"}
-        arr = np.ascontiguousarray(value.view(np.ndarray)).astype(value.dtype.newbyteorder("<"), copy=False)
-        buffers.append(arr)
-        return {"__array__": len(buffers) - 1}
+        index = _add_buffer(value, buffers)
+        return {"__object__": f"ndarray of dtype {value.dtype}"} if index is None else {"__array__": index}
     if isinstance(value, TensorData):
-        buffers.append(np.ascontiguousarray(value.array))
-        return {"__tensor__": len(buffers) - 1, "dtype": value.dtype, "device": value.device,
+        index = _add_buffer(np.asarray(value.array), buffers)
+        if index is None:
+            return {"__object__": f"tensor of dtype {value.dtype}"[:200]}
+        return {"__tensor__": index, "dtype": value.dtype, "device": value.device,
                 "requires_grad": value.requires_grad}
     if isinstance(value, Handle):
         return {"__handle__": value.id}
@@ -92,6 +95,20 @@ def _encode(value, buffers: list, depth: int = 0):
     if type(value) is dict:
         return {"__dict__": [[_encode(k, buffers, depth + 1), _encode(v, buffers, depth + 1)] for k, v in value.items()]}
     return {"__object__": type(value).__qualname__[:200]}
+
+
+def _float_item(x: float):
+    return x if math.isfinite(x) else repr(x)
+
+
+def _add_buffer(value: np.ndarray, buffers: list) -> int | None:
+    """Append a little-endian, C-ordered copy (or view) of an array; None if its dtype can't cross."""
+    little = value.dtype.newbyteorder("<") if value.dtype.str.startswith(">") else value.dtype
+    if little.str not in ALLOWED_DTYPES:
+        return None
+    # astype keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d)
+    buffers.append(value.view(np.ndarray).astype(little, order="C", copy=False))
+    return len(buffers) - 1
 
 
 def _decode(obj, buffers: list, depth: int = 0):
@@ -123,11 +140,7 @@ def _decode(obj, buffers: list, depth: int = 0):
         return TensorData(_buffer(buffers, obj[tag]), str(obj.get("dtype", ""))[:40],
                           str(obj.get("device", ""))[:40], bool(obj.get("requires_grad", False)))
     if tag == "__npscalar__":
-        pair = _list(obj[tag])
-        if len(pair) != 2 or not isinstance(pair[0], str) or np.dtype(pair[0]).str not in ALLOWED_DTYPES:
-            raise FrameError("malformed NumPy scalar")
-        value = pair[1] if not isinstance(pair[1], str) else float(pair[1])
-        return np.dtype(pair[0]).type(value)
+        return _npscalar(_list(obj[tag]))
     if tag == "__float__":
         text = obj[tag]
         if text not in ("nan", "inf", "-inf"):
@@ -138,8 +151,42 @@ def _decode(obj, buffers: list, depth: int = 0):
     if tag == "__object__":
         return Opaque(str(obj[tag])[:200])
     if tag == "__model__":
-        return ModelSpec(_decode(obj[tag], buffers, depth + 1))
+        spec = _decode(obj[tag], buffers, depth + 1)
+        if type(spec) is not dict:
+            raise FrameError("malformed model spec")
+        return ModelSpec(spec)
     raise FrameError(f"unknown tag {tag[:40]!r}")
+
+
+def _npscalar(pair: list):
+    if len(pair) != 2 or not isinstance(pair[0], str) or len(pair[0]) > 20:
+        raise FrameError("malformed NumPy scalar")
+    try:
+        dtype = np.dtype(pair[0])
+    except (TypeError, ValueError, LookupError):
+        raise FrameError("malformed NumPy scalar") from None
+    if dtype.str not in ALLOWED_DTYPES:
+        raise FrameError("malformed NumPy scalar")
+    raw = pair[1]
+    if dtype.kind == "c":
+        if not isinstance(raw, list) or len(raw) != 2:
+            raise FrameError("malformed NumPy scalar")
+        value = complex(_number(raw[0]), _number(raw[1]))
+    else:
+        value = _number(raw)
+    try:
+        with np.errstate(all="ignore"):
+            return dtype.type(value)
+    except (OverflowError, ValueError, TypeError):
+        raise FrameError("NumPy scalar out of range") from None
+
+
+def _number(value):
+    if type(value) in (bool, int, float):
+        return value
+    if value in ("nan", "inf", "-inf"):
+        return float(value)
+    raise FrameError("malformed number in frame")
 
 
 def _list(value) -> list:
@@ -159,19 +206,24 @@ def encode_frame(message) -> bytes:
     buffers: list[np.ndarray] = []
     msg = _encode(message, buffers)
     header = {"msg": msg, "buffers": [{"dtype": b.dtype.str, "shape": list(b.shape)} for b in buffers]}
-    head = json.dumps(header, allow_nan=False).encode()
+    try:
+        head = json.dumps(header, allow_nan=False).encode()
+    except (TypeError, ValueError) as e:  # e.g. an int with more digits than Python will print
+        raise FrameError(f"value cannot be encoded: {e}") from None
     return b"".join([struct.pack("<I", len(head)), head, *(b.tobytes() for b in buffers)])
 
 
 def read_frame(read_exact, *, max_buffers: int = MAX_BUFFERS):
     """Read one frame with `read_exact(n) -> bytes`; validate everything; return the message."""
-    (n,) = struct.unpack("<I", read_exact(4))
+    (n,) = struct.unpack("<I", _read(read_exact, 4))
     if n > MAX_HEADER:
         raise FrameError(f"header of {n} bytes is over the limit")
     try:
-        header = json.loads(read_exact(n).decode())
+        header = json.loads(_read(read_exact, n).decode())
     except (UnicodeDecodeError, ValueError) as e:
         raise FrameError(f"header is not JSON: {e}") from None
+    except RecursionError:
+        raise FrameError("header nested too deeply") from None
     if not isinstance(header, dict) or set(header) != {"msg", "buffers"} or not isinstance(header["buffers"], list):
         raise FrameError("header has the wrong layout")
     arrays, total = [], 0
@@ -188,5 +240,20 @@ def read_frame(read_exact, *, max_buffers: int = MAX_BUFFERS):
         total += nbytes
         if total > max_buffers:
             raise FrameError(f"arrays of more than {max_buffers // 2**20} MiB")
-        arrays.append(np.frombuffer(read_exact(nbytes), dtype=dtype).reshape(shape).copy())
-    return _decode(header["msg"], arrays)
+        data = _read(read_exact, nbytes)
+        try:
+            arrays.append(np.frombuffer(data, dtype=dtype).reshape(shape).copy())
+        except ValueError as e:  # e.g. a zero-size array with a dimension numpy can't hold
+            raise FrameError(f"malformed array shape: {e}") from None
+    try:
+        return _decode(header["msg"], arrays)
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as e:
+        # Safety net: whatever a malformed message trips over is a protocol error, never a crash.
+        raise FrameError(f"malformed message: {type(e).__name__}: {e}"[:300]) from None
+
+
+def _read(read_exact, n: int) -> bytes:
+    data = read_exact(n)
+    if len(data) != n:  # a reader that came up short: the stream ended
+        raise EOFError
+    return data

@@ -1,0 +1,260 @@
+"""Exercise 2: output sizes and receptive fields, judged against real layers and autograd."""
+
+from __future__ import annotations
+
+import re
+
+from .. import references as ref
+from ..errors import CheckFailed
+from ..registry import check
+from ..results import Table
+from ..sandbox.protocol import ModelSpec
+
+# Stacks of (kernel, stride, padding) with an input size that keeps every output non-empty.
+COURSE_CNN = [(3, 1, 1), (2, 2, 0)] * 3  # the 3-block CNN: conv 3x3 pad 1, maxpool 2, three times
+STACKS = [
+    (COURSE_CNN, 32),
+    ([(7, 2, 3), (3, 2, 1), (3, 1, 1), (3, 1, 1), (3, 2, 1), (3, 1, 1)], 224),  # a ResNet stem and more
+    ([(5, 1, 0), (2, 2, 0), (5, 1, 0), (2, 2, 0)], 32),  # LeNet-like, no padding
+    ([(3, 2, 0), (3, 2, 0), (3, 2, 0)], 31),  # strides that compound
+    ([(1, 2, 0), (3, 1, 1), (4, 3, 2)], 20),  # a 1x1 stride-2 layer: the jump matters, the kernel doesn't
+]
+
+
+def stacks(rng) -> list:
+    """The fixed stacks plus three drawn from the check's seeded stream (nothing to hard-code)."""
+    drawn = []
+    while len(drawn) < 3:
+        layers = [(k, int(rng.integers(1, 4)), int(rng.integers(0, k // 2 + 1)))
+                  for k in (int(v) for v in rng.integers(1, 6, size=int(rng.integers(2, 7))))]
+        size = int(rng.integers(16, 80))
+        if None not in ref.trace_sizes(layers, size):
+            drawn.append((layers, size))
+    return STACKS + drawn
+
+
+def as_int(value, what: str) -> int:
+    """An integer result, or feedback that names what came back (a float from `/`, say)."""
+    if type(value) is int or (hasattr(value, "dtype") and getattr(value, "dtype").kind in "iu" and not isinstance(value, bool)):
+        return int(value)
+    if isinstance(value, float):
+        raise CheckFailed(f"{what} returned the float {value!r}; expected an int.",
+                          "Use floor division `//`: `/` gives a float, and rounds nothing down.")
+    raise CheckFailed(f"{what} returned {type(value).__name__} {value!r:.80}; expected an int.")
+
+
+def pairs(value, what: str, n: int) -> list[tuple[int, int]]:
+    """A list of n (size, receptive field) pairs, or feedback about its shape."""
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        got = f"{len(value)} items" if isinstance(value, (list, tuple)) else type(value).__name__
+        raise CheckFailed(f"{what} returned {got}; expected a list of {n} (output_size, receptive_field) pairs, one per layer.")
+    out = []
+    for item in value:
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise CheckFailed(f"{what} returned an item {item!r:.60}; expected an (output_size, receptive_field) pair.")
+        out.append((as_int(item[0], what), as_int(item[1], what)))
+    return out
+
+
+def size_hint(layer: tuple, size: int, got: int) -> str:
+    """Name the output-size slip: ceil for floor, a missing + 1, padding counted once."""
+    k, s, p = layer
+    n = size + 2 * p - k
+    formula = ref.formula(size, k, s, p, "size")
+    if got == -(-n // s) + 1:
+        return f"You rounded up; PyTorch rounds down (floor division). {formula}."
+    if got == n // s:
+        return f"Missing the + 1 of the output size: the first window position counts too. {formula}."
+    if got == (size + p - k) // s + 1:
+        return f"Padding goes on both sides: 2·p. {formula}."
+    return f"The output size follows {formula}."
+
+
+def rf_hint(layers, got: int, want: int) -> str:
+    """Name the receptive-field misconception that produces the student's number."""
+    if got == 1 + sum(k - 1 for k, _, _ in layers):
+        return ("That is the receptive field with every stride ignored. After a stride-s layer, one step in the "
+                "next map is s steps in the input: keep a running 'jump' (product of earlier strides) and grow the "
+                "field by (k - 1) × jump.")
+    if got in (sum(k for k, _, _ in layers), max(k for k, _, _ in layers) * len(layers)):
+        return ("That is kernel size × depth. Stacked kernels overlap: each layer adds (k - 1) × jump pixels, "
+                "where jump is the product of the strides before it.")
+    if any(p for _, _, p in layers) and got - want in (sum(p for _, _, p in layers), 2 * sum(p for _, _, p in layers)):
+        return "Padding does not widen the receptive field: it adds zeros at the border, not new input pixels."
+    return "Grow the field by (k - 1) × jump per layer, where jump is the product of the strides before it."
+
+
+def layer_table(layers, rows) -> Table:
+    return Table("per layer", ("layer", "(k, s, p)", "yours", "expected"),
+                 tuple((str(i), str(l), str(a), str(b)) for i, (l, (a, b)) in enumerate(zip(layers, rows))))
+
+
+def expect_value_error(ctx, target: str, why: str, *args) -> str:
+    """The student's `target` must raise ValueError here; returns its message."""
+    raised = ctx.raises(target, *args)
+    if raised is None:
+        raise CheckFailed(f"{target} returned normally for {why}; expected a ValueError.",
+                          "Check the arguments before computing, and raise ValueError with a message that says why.")
+    if not raised.is_a("ValueError"):
+        raise CheckFailed(f"{target} raised {raised.type} for {why}; expected ValueError ({raised.message[:200]}).",
+                          "Test the condition yourself and raise ValueError.")
+    return raised.message
+
+
+# --- conv_output_size ------------------------------------------------------------------------
+@check(points=2, title="conv_output_size matches the sizes nn.Conv2d produces")
+def output_size_grid(ctx):
+    cases = [(32, 3, 1, 1), (32, 2, 2, 0), (7, 3, 2, 0), (8, 3, 2, 1), (224, 7, 2, 3), (5, 5, 1, 0), (10, 4, 3, 1)]
+    while len(cases) < 30:
+        size, k, s, p = (int(v) for v in (ctx.rng.integers(1, 40), ctx.rng.integers(1, 8), ctx.rng.integers(1, 5),
+                                          ctx.rng.integers(0, 4)))
+        if size + 2 * p >= k:
+            cases.append((size, k, s, p))
+    for size, k, s, p in cases:
+        got = as_int(ctx.call("conv_output_size", size, k, s, p), "conv_output_size")
+        want = ref.output_size(size, k, s, p)
+        if got != want:
+            raise CheckFailed(f"conv_output_size({size}, kernel_size={k}, stride={s}, padding={p}) returned {got}; "
+                              f"nn.Conv2d gives {want}.", size_hint((k, s, p), size, got))
+
+
+@check(points=1, title="conv_output_size raises ValueError for empty outputs and out-of-range arguments")
+def output_size_errors(ctx):
+    got = as_int(ctx.call("conv_output_size", 5, 5, 1, 0), "conv_output_size")
+    if got != 1:
+        raise CheckFailed(f"conv_output_size(5, 5) returned {got}; a 5-wide kernel on 5 pixels gives 1.")
+    for args, why in [((2, 5, 1, 0), "a 5-wide kernel on 2 pixels"), ((0, 3, 1, 1), "size 0"),
+                      ((8, 0, 1, 0), "kernel_size 0"), ((8, 3, 0, 0), "stride 0"), ((8, 3, 1, -1), "padding -1")]:
+        expect_value_error(ctx, "conv_output_size", f"{why} {args}", *args)
+
+
+# --- trace and receptive_field ------------------------------------------------------------------
+def student_trace(ctx, layers, size):
+    return pairs(ctx.call("trace", [tuple(l) for l in layers], size), "trace", len(layers))
+
+
+@check(points=2, title="trace gives the output size real layers produce, layer by layer")
+def trace_sizes(ctx):
+    for layers, size in stacks(ctx.rng):
+        got = student_trace(ctx, layers, size)
+        want = ref.trace_sizes(layers, size)
+        for i, ((g, _), w) in enumerate(zip(got, want)):
+            if g != w:
+                before = size if i == 0 else want[i - 1]
+                raise CheckFailed(f"trace({layers}, {size}): layer {i} {layers[i]} gives size {g}; expected {w}.",
+                                  size_hint(layers[i], before, g),
+                                  (layer_table(layers, [(a, b) for (a, _), b in zip(got, want)]),))
+
+
+@check(points=2, title="trace gives the receptive field autograd measures, layer by layer")
+def trace_receptive_fields(ctx):
+    for layers, size in stacks(ctx.rng):
+        got = student_trace(ctx, layers, size)
+        want = ref.receptive_fields(layers)
+        for i, ((_, g), w) in enumerate(zip(got, want)):
+            if g != w:
+                raise CheckFailed(f"trace({layers}, {size}): after layer {i} your receptive field is {g}; "
+                                  f"the gradient of one unit reaches {w} input pixels.",
+                                  rf_hint(layers[: i + 1], g, w),
+                                  (layer_table(layers, [(b, c) for (_, b), c in zip(got, want)]),))
+
+
+@check(points=1, title="trace raises ValueError naming the layer whose output is empty")
+def trace_errors(ctx):
+    for layers, size, index in [([(3, 1, 0), (5, 2, 0), (5, 1, 0)], 8, 2), ([(9, 1, 0)], 4, 0),
+                                ([(3, 1, 1), (2, 2, 0), (2, 2, 0), (2, 2, 0), (3, 1, 0)], 8, 4)]:
+        message = expect_value_error(ctx, "trace", f"{layers} on a {size}x{size} input", [tuple(l) for l in layers], size)
+        numbers = set(re.findall(r"\d+", message))
+        if not numbers & {str(index), str(index + 1)}:
+            raise CheckFailed(f"trace raised ValueError({message[:200]!r}), which does not say which layer failed "
+                              f"(layer {index} counting from 0, {index + 1} from 1).",
+                              "Put the layer's index in the message: students debugging a 20-layer stack need it.")
+
+
+@check(points=2, title="receptive_field gives the last layer's field, and 1 for no layers")
+def receptive_field(ctx):
+    got = as_int(ctx.call("receptive_field", []), "receptive_field")
+    if got != 1:
+        raise CheckFailed(f"receptive_field([]), an empty stack, returned {got}; expected 1.",
+                          "With no layers, each 'unit' is one input pixel: its receptive field is 1.")
+    for layers, _ in stacks(ctx.rng):
+        got = as_int(ctx.call("receptive_field", [tuple(l) for l in layers]), "receptive_field")
+        want = ref.receptive_fields(layers)[-1]
+        if got != want:
+            raise CheckFailed(f"receptive_field({layers}) returned {got}; autograd measures {want}.",
+                              rf_hint(layers, got, want))
+
+
+# --- layers_of ---------------------------------------------------------------------------------
+def layer(kind: str, *args, **kwargs) -> dict:
+    return {"kind": kind, "args": list(args), "kwargs": kwargs}
+
+
+def seq(*children) -> dict:
+    return {"kind": "Sequential", "children": list(children)}
+
+
+def expected_layers(spec: dict) -> list[tuple[int, int, int]]:
+    """The reference: build the model here and read its layers in registration order."""
+    import torch.nn as nn
+
+    from ..sandbox.probes import build_model
+
+    out = []
+    for m in build_model(spec).modules():
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            k, s, p = (ref.pair(v)[0] for v in (m.kernel_size, m.stride, m.padding))
+            out.append((k, s, p))
+    return out
+
+
+def expect_layers(ctx, spec: dict, what: str) -> None:
+    got = ctx.call("layers_of", ModelSpec(spec))
+    want = expected_layers(spec)
+    if not isinstance(got, (list, tuple)):
+        raise CheckFailed(f"layers_of({what}) returned {type(got).__name__}; expected a list of (kernel, stride, padding).")
+    got = [tuple(as_int(v, "layers_of") for v in item) if isinstance(item, (list, tuple)) else item for item in got]
+    if got != want:
+        hint = "Walk every submodule (model.modules() visits nested containers in registration order)."
+        if len(got) > len(want):
+            hint = ("Keep only nn.Conv2d, nn.MaxPool2d and nn.AvgPool2d (isinstance); other modules, "
+                    "AdaptiveAvgPool2d included, have no (kernel, stride, padding) to trace.")
+        elif len(got) == len(want):
+            hint = "Right layers, wrong numbers: pools keep plain ints and their stride defaults to the kernel size."
+        raise CheckFailed(f"layers_of({what}) returned {got}; expected {want}.", hint)
+
+
+@check(points=1, title="layers_of lists a Sequential's convolutions and pools in order")
+def layers_of_sequential(ctx):
+    spec = seq(layer("Conv2d", 3, 8, 3, padding=1), layer("ReLU"), layer("MaxPool2d", 2),
+               layer("Conv2d", 8, 16, 5, stride=2, padding=2), layer("AvgPool2d", 3, stride=1, padding=1))
+    expect_layers(ctx, spec, "a Sequential of conv, ReLU, max pool, conv, avg pool")
+
+
+@check(points=2, title="layers_of walks nested containers and skips other modules")
+def layers_of_nested(ctx):
+    spec = {"kind": "Module", "children": [
+        ["stem", seq(layer("Conv2d", 3, 16, 7, stride=2, padding=3), layer("BatchNorm2d", 16), layer("ReLU"),
+                     layer("MaxPool2d", kernel_size=(3, 3), stride=(2, 2), padding=(1, 1)))],
+        ["blocks", {"kind": "ModuleList", "children": [
+            seq(layer("Conv2d", 16, 16, 3, padding=1, bias=False), layer("BatchNorm2d", 16), layer("ReLU")),
+            seq(layer("Conv2d", 16, 32, (3, 3), stride=(2, 2), padding=(1, 1)), layer("Dropout", 0.1)),
+            layer("MaxPool2d", 2)]}],
+        ["pool", layer("AvgPool2d", (2, 2))],
+        ["head", {"kind": "ModuleDict", "children": [["gap", layer("AdaptiveAvgPool2d", 1)], ["flat", layer("Flatten")],
+                                                      ["fc", layer("Linear", 32, 10)]]}],
+    ]}
+    expect_layers(ctx, spec, "a model with a stem, a ModuleList of blocks, a pool and a ModuleDict head")
+
+
+@check(points=1, title="layers_of raises ValueError for non-square, 'same' padding or dilation")
+def layers_of_errors(ctx):
+    expect_layers(ctx, seq(layer("Conv2d", 1, 2, (3, 3), stride=(2, 2)), layer("MaxPool2d", 2, dilation=1)),
+                  "square layers written as tuples")
+    for spec, why in [(layer("Conv2d", 1, 2, (3, 5)), "a 3x5 kernel"),
+                      (layer("Conv2d", 1, 2, 3, stride=(1, 2)), "stride (1, 2)"),
+                      (layer("Conv2d", 1, 2, 3, padding=(0, 1)), "padding (0, 1)"),
+                      (layer("Conv2d", 1, 2, 3, padding="same"), "padding='same'"),
+                      (layer("Conv2d", 1, 2, 3, dilation=2), "dilation 2"),
+                      (layer("MaxPool2d", 3, dilation=2), "a max pool with dilation 2")]:
+        expect_value_error(ctx, "layers_of", f"a model holding a layer with {why}", ModelSpec(seq(spec)))
