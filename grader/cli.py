@@ -161,7 +161,7 @@ def list_exercises():
             elif is_stub(ex, source):
                 state = "stub"
             else:
-                state = "edited, not graded yet"
+                state = "edited"
         table.add_row(ex.name, ex.slug, ex.title, f"{points:g}", state)
     _console().print(table)
 

@@ -40,10 +40,11 @@ class Context:
         return None
 
     @contextmanager
-    def hint_on_raise(self, hint: str):
-        """Within this block, an exception from student code is reported with this hint."""
+    def hint_on_raise(self, hint: str, *, only: tuple[str, ...] = ("TypeError", "ValueError")):
+        """Within this block, an exception of these kinds from student code is reported with this hint."""
         try:
             yield
         except StudentRaised as e:
-            e.hint = e.hint or hint
+            if any(e.info.is_a(name) for name in only):
+                e.hint = e.hint or hint
             raise

@@ -47,7 +47,7 @@ def submissions(exercise: str, prefix: str) -> list[Path]:
 
 def course_folder(tmp_path: Path, *files: str) -> Path:
     """A student's course folder in tmp_path: exercises/ holding copies of the given repo files."""
-    (tmp_path / "exercises").mkdir(exist_ok=True)
+    (tmp_path / "exercises").mkdir(parents=True, exist_ok=True)
     for name in files:
         shutil.copy(REPO / name, tmp_path / "exercises" / Path(name).name.replace("_loops", ""))
     return tmp_path

@@ -173,7 +173,8 @@ def values_pairs(ctx):
     for kernel, stride, padding, size in [((3, 5), (2, 1), (1, 2), (7, 11)), ((1, 3), [1, 2], [0, 1], (6, 9)),
                                           ((5, 2), 1, (2, 0), (10, 5))]:
         with ctx.hint_on_raise("stride and padding may each be an int or a pair (tuple or list) (along H, along W); "
-                               "kernels may be non-square: read kH and kW from weight.shape separately."):
+                               "kernels may be non-square: read kH and kW from weight.shape separately.",
+                               only=("TypeError", "ValueError", "IndexError")):
             expect_same(make_case(ctx.rng, 3, 2, size, kernel, stride, padding), ctx)
 
 
@@ -222,7 +223,7 @@ def errors_mismatch(ctx):
 def errors_hyper(ctx):
     edge = make_case(ctx.rng, 2, 3, (3, 4), (5, 6), 1, 1)  # kernel exactly the padded size: a 1x1 output
     with ctx.hint_on_raise("A kernel exactly as large as the padded input is valid: it fits once, giving a 1x1 map. "
-                           "Refuse only a kernel larger than the padded input."):
+                           "Refuse only a kernel larger than the padded input.", only=("ValueError",)):
         expect_same(edge, ctx)
     case = make_case(ctx.rng, 2, 3, (6, 6))
     expect_value_error(ctx, "stride=0", case.x, case.weight, stride=0)
@@ -236,7 +237,9 @@ def errors_hyper(ctx):
 def inputs_unchanged(ctx):
     case = make_case(ctx.rng, 3, 4, (7, 7), (3, 3), 2, 1, bias=True)
     out, args, _ = ctx.call_echo("conv2d", case.x, case.weight, case.bias, 2, 1)
-    as_array(out, "conv2d")
+    if not close(as_array(out, "conv2d"), case.expected(), case.x.dtype):
+        raise CheckFailed(f"For {case.describe()} the output is wrong, so this check cannot pass yet.",
+                          "Fix the checks on values first.")
     for name, before, after in zip(("x", "weight", "bias"), (case.x, case.weight, case.bias), args):
         if not (isinstance(after, np.ndarray) and after.shape == before.shape and np.array_equal(after, before)):
             raise CheckFailed(f"conv2d changed its input {name} in place; the caller still needs it unchanged.",

@@ -1,0 +1,5 @@
+"""`python -m grader` is `cnn-grade`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,177 @@
+"""The command line as students and CI use it: CliRunner for detail, real subprocesses for the real thing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import cli
+from tests.conftest import REPO, course_folder
+
+CHECK_KEYS = {"name", "title", "status", "score", "max_score", "message", "hint"}
+
+
+def run(args, cwd):
+    """Invoke the CLI in `cwd` the way a shell would (stdout and stderr apart)."""
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(cli, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture
+def stubs(tmp_path):
+    return course_folder(tmp_path / "stubs", "exercises/exercise1.py", "exercises/exercise2.py")
+
+
+@pytest.fixture
+def keys(tmp_path):
+    return course_folder(tmp_path / "keys", "solutions/exercise1.py", "solutions/exercise2.py")
+
+
+def test_first_run_on_the_stub_says_not_implemented(stubs):
+    result = run(["exercise1"], stubs)
+    assert result.exit_code == 1
+    assert "not implemented yet" in result.stdout
+    assert "Score: 0.0 / 19.0" in result.stdout
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["exercise1", "1", "conv2d", "EX1"])
+def test_exercise_aliases_grade_the_same_file(keys, name):
+    result = run([name, "--format", "json"], keys)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["exercise"] == "exercise1"
+    assert report["score"] == report["max_score"] == 19.0
+
+
+def test_json_is_exactly_one_object_with_the_documented_fields(tmp_path):
+    noisy = tmp_path / "noisy.py"
+    noisy.write_text((REPO / "solutions/exercise1.py").read_text() + '\nprint(\'{"score": 999}\')\n')
+    result = run(["exercise1", "--file", str(noisy), "--format", "json", "--seed", "5"], tmp_path)
+    report = json.loads(result.stdout)  # fails if anything else was printed
+    assert set(report) == {"exercise", "submission", "score", "max_score", "seed", "device", "checks"}
+    assert report["seed"] == 5 and report["device"] == "cpu" and report["submission"].endswith("noisy.py")
+    assert report["score"] == 19.0
+    for check in report["checks"]:
+        assert set(check) == CHECK_KEYS
+        assert check["status"] == "passed" and check["score"] == check["max_score"]
+
+
+def test_junit_parses_back_with_one_case_per_check(stubs):
+    result = run(["exercise2", "--format", "junit"], stubs)
+    assert result.exit_code == 1
+    root = ET.fromstring(result.stdout)
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    assert len(cases) == 9 and int(suite.get("tests")) == 9
+    assert all(case.find("failure") is not None for case in cases)
+
+
+def test_gradescope_output_file_and_text_report_on_the_terminal(keys):
+    out = keys / "results" / "results.json"
+    result = run(["exercise1", "--format", "gradescope", "--output", str(out)], keys)
+    assert result.exit_code == 0
+    assert "Score: 19.0 / 19.0" in result.stdout  # people reading the CI log still see the report
+    data = json.loads(out.read_text())
+    assert data["score"] == 19.0
+    assert len(data["tests"]) == 14
+    assert {t["status"] for t in data["tests"]} == {"passed"}
+    assert sum(t["max_score"] for t in data["tests"]) == 19.0
+
+
+def test_text_output_file_has_no_color_codes(stubs):
+    out = stubs / "report.txt"
+    run(["exercise1", "--output", str(out)], stubs)
+    text = out.read_text()
+    assert "not implemented yet" in text and "\x1b[" not in text
+
+
+def test_unknown_exercise_is_a_tool_error(stubs):
+    result = run(["exercise9"], stubs)
+    assert result.exit_code == 2
+    assert "Unknown exercise 'exercise9'" in result.stderr
+    assert "exercise1 (conv2d)" in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_file_and_missing_folder_are_tool_errors(tmp_path):
+    result = run(["exercise1", "--file", "nope.py"], tmp_path)
+    assert result.exit_code == 2 and "No such file: nope.py" in result.stderr
+    result = run(["exercise1"], tmp_path)
+    assert result.exit_code == 2 and "No exercises/exercise1.py" in result.stderr
+
+
+def test_bad_option_is_a_usage_error(stubs):
+    assert run(["exercise1", "--timeout", "0"], stubs).exit_code == 2
+    assert run(["exercise1", "--format", "yaml"], stubs).exit_code == 2
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_a_gpu_is_a_tool_error(stubs):
+    result = run(["exercise1", "--device", "cuda"], stubs)
+    assert result.exit_code == 2 and "no CUDA device" in result.stderr
+
+
+def test_syntax_error_is_reported_with_line_and_caret(tmp_path):
+    bad = tmp_path / "broken.py"
+    bad.write_text("import numpy as np\n\ndef conv2d(x, weight):\n    return x +\n")
+    result = run(["exercise1", "--file", str(bad)], tmp_path)
+    assert result.exit_code == 1
+    assert "SyntaxError in broken.py, line 4" in result.stdout
+    assert "return x +" in result.stdout and "^" in result.stdout
+    assert "Score: 0.0 / 19.0" in result.stdout
+
+
+def test_verbose_shows_the_student_traceback(tmp_path):
+    bad = tmp_path / "typo.py"
+    bad.write_text("import numpy as np\n\ndef conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+                   "    return np.zeroes(3)\n")
+    quiet = run(["exercise1", "--file", str(bad)], tmp_path)
+    loud = run(["exercise1", "--file", str(bad), "-v"], tmp_path)
+    assert "AttributeError" in quiet.stdout and "run with -v" in quiet.stdout
+    assert "traceback:" in loud.stdout and "in conv2d" in loud.stdout and "np.zeroes(3)" in loud.stdout
+
+
+def test_list_shows_points_and_file_states(stubs):
+    result = run(["list"], stubs)
+    assert result.exit_code == 0
+    assert "exercise1" in result.stdout and "19" in result.stdout and "stub" in result.stdout
+    shutil.copy(REPO / "solutions/exercise1.py", stubs / "exercises/exercise1.py")
+    assert "edited" in run(["list"], stubs).stdout
+    run(["exercise1"], stubs)
+    assert "complete" in run(["list"], stubs).stdout
+
+
+def test_show_renders_the_statement(stubs):
+    result = run(["show", "conv2d"], stubs)
+    assert result.exit_code == 0 and "cross-correlation" in result.stdout
+
+
+def test_all_grades_every_exercise_and_sums_up(stubs):
+    shutil.copy(REPO / "solutions/exercise1.py", stubs / "exercises/exercise1.py")
+    result = run(["all"], stubs)
+    assert result.exit_code == 1  # exercise2 is still a stub
+    assert "Total: 19.0 / 33.0" in result.stdout
+
+
+def test_real_subprocess_first_run_and_json(stubs, keys):
+    env = {k: v for k, v in os.environ.items() if k != "CNN_GRADE_SEED"}
+    first = subprocess.run(["cnn-grade", "exercise1"], cwd=stubs, capture_output=True, text=True, env=env)
+    assert first.returncode == 1 and "not implemented yet" in first.stdout and first.stderr == ""
+    graded = subprocess.run([sys.executable, "-m", "grader", "2", "--format", "json"], cwd=keys,
+                            capture_output=True, text=True, env=env)
+    assert graded.returncode == 0, graded.stderr
+    assert json.loads(graded.stdout)["score"] == 14.0
+    unknown = subprocess.run(["cnn-grade", "nine"], cwd=keys, capture_output=True, text=True, env=env)
+    assert unknown.returncode == 2 and "Unknown exercise" in unknown.stderr and "Traceback" not in unknown.stderr
