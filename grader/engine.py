@@ -63,7 +63,7 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
     if timeout <= 0:
         raise ToolError("--timeout must be a positive number of seconds.")
 
-    sandbox = None
+    sandbox, output, truncated = None, "", False
     if not sub.problems:
         # Start the child first: it imports its libraries while this process imports torch below.
         sandbox = Sandbox(sub.source, str(path), imports=ex.child_imports, blocked=ex.blocked,
@@ -76,13 +76,12 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
             summary = sub.problems[0].splitlines()[0]
             results = [CheckResult(s.name, s.title, "error", 0.0, s.points, f"not run: {summary}",
                                    "Fix the problem above, then grade again.") for s in specs]
-            output, truncated = "", False
         else:
             results = [run_check(s, Context(sandbox, seed=seed, device=device, check_name=s.name,
                                             timeout=s.timeout or timeout)) for s in specs]
-            output, truncated = sandbox.output
     finally:
         if sandbox is not None:
             sandbox.close()
+            output, truncated = sandbox.output  # complete only once the child is gone
     return Report(ex.name, ex.title, str(path), seed, device, tuple(results), output, truncated,
                   notes=sub.problems, duration=time.perf_counter() - started)

@@ -93,8 +93,8 @@ def static_problems(exercise: Exercise, source: str, name: str) -> list[str]:
         word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         if word in DYNAMIC_IMPORT_NAMES:
             found.add((line, f"uses {word}, which can load other libraries. {plain}"))
-        if isinstance(node, ast.Attribute) and node.attr == "modules" and isinstance(node.value, ast.Name) \
-                and node.value.id == "sys":
+        if (isinstance(node, ast.Attribute) and node.attr == "modules") or (
+                isinstance(node, ast.ImportFrom) and node.module == "sys" and any(a.name == "modules" for a in node.names)):
             found.add((line, f"uses sys.modules. {plain}"))
     return [f"line {line}: {text}" for line, text in sorted(found)]
 

@@ -78,7 +78,8 @@ class Sandbox:
         self._replies = queue.Queue()
         self._loaded = False
         threading.Thread(target=self._read_replies, args=(self.proc, self._replies), daemon=True).start()
-        threading.Thread(target=self._drain_output, args=(self.proc,), daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain_output, args=(self.proc,), daemon=True)
+        self._drainer.start()
 
     def close(self) -> None:
         """End the child and everything it started."""
@@ -93,7 +94,7 @@ class Sandbox:
 
     @property
     def output(self) -> tuple[str, bool]:
-        """Everything student code printed so far (capped), and whether some was dropped."""
+        """What student code printed (capped), and whether some was dropped; complete after close()."""
         with self._lock:
             return self._output.decode("utf-8", "replace"), self._output_total > len(self._output)
 
@@ -180,6 +181,8 @@ class Sandbox:
                 stream.close()
             except OSError:
                 pass
+        # The pipe closes once the process group is gone: wait, so the report has the last prints.
+        self._drainer.join(timeout=5)
         self._loaded = False
         return code
 
