@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,9 @@ from grader.cli import cli
 from tests.conftest import REPO, course_folder
 
 CHECK_KEYS = {"name", "title", "status", "score", "max_score", "message", "hint"}
+# The console script installed beside this Python (PATH may lag behind, e.g. under pyenv).
+SCRIPT = next((str(p) for p in [Path(sys.executable).with_name("cnn-grade")] if p.exists()),
+              shutil.which("cnn-grade") or "cnn-grade")
 
 
 def run(args, cwd):
@@ -167,11 +171,11 @@ def test_all_grades_every_exercise_and_sums_up(stubs):
 
 def test_real_subprocess_first_run_and_json(stubs, keys):
     env = {k: v for k, v in os.environ.items() if k != "CNN_GRADE_SEED"}
-    first = subprocess.run(["cnn-grade", "exercise1"], cwd=stubs, capture_output=True, text=True, env=env)
+    first = subprocess.run([SCRIPT, "exercise1"], cwd=stubs, capture_output=True, text=True, env=env)
     assert first.returncode == 1 and "not implemented yet" in first.stdout and first.stderr == ""
     graded = subprocess.run([sys.executable, "-m", "grader", "2", "--format", "json"], cwd=keys,
                             capture_output=True, text=True, env=env)
     assert graded.returncode == 0, graded.stderr
     assert json.loads(graded.stdout)["score"] == 14.0
-    unknown = subprocess.run(["cnn-grade", "nine"], cwd=keys, capture_output=True, text=True, env=env)
+    unknown = subprocess.run([SCRIPT, "nine"], cwd=keys, capture_output=True, text=True, env=env)
     assert unknown.returncode == 2 and "Unknown exercise" in unknown.stderr and "Traceback" not in unknown.stderr
