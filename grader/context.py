@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .errors import RaisedInfo, StudentRaised
+from .errors import CheckFailed, RaisedInfo, StudentRaised
 
 
 class Context:
@@ -38,6 +38,19 @@ class Context:
                 raise
             return e.info
         return None
+
+    def expect_value_error(self, name: str, why: str, *args, **kwargs) -> str:
+        """The student's `name` must raise ValueError for these arguments; returns its message."""
+        raised = self.raises(name, *args, **kwargs)
+        if raised is None:
+            raise CheckFailed(f"{name} returned normally for {why}; expected a ValueError.",
+                              f"Check the arguments at the top of {name} and raise ValueError with a message "
+                              "that says what is wrong.")
+        if not raised.is_a("ValueError"):
+            raise CheckFailed(f"{name} raised {raised.type} for {why}; expected ValueError ({raised.message[:200]}).",
+                              "Test the condition yourself and `raise ValueError(...)` before the computation "
+                              "fails on its own.")
+        return raised.message
 
     @contextmanager
     def hint_on_raise(self, hint: str, *, only: tuple[str, ...] = ("TypeError", "ValueError")):

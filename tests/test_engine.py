@@ -153,3 +153,14 @@ def test_grading_never_needs_solutions(tmp_path):
 def test_every_check_of_a_stub_fails(exercise, functions):
     report = grade_exercise(exercise, submission=REPO / "exercises" / f"{exercise}.py")
     assert report.checks and report.score == 0 and not report.all_passed
+
+
+def test_student_code_cannot_import_the_keys(tmp_path):
+    path = write(tmp_path, "copycat.py", """
+        def conv_output_size(size, kernel_size, stride=1, padding=0):
+            from solutions.exercise2 import conv_output_size as key
+            return key(size, kernel_size, stride, padding)
+        """)
+    report = grade_exercise("exercise2", submission=path)
+    check = next(c for c in report.checks if c.name == "output_size_grid")
+    assert check.status == "error" and "ModuleNotFoundError" in check.message

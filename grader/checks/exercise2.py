@@ -89,18 +89,6 @@ def layer_table(layers, rows) -> Table:
                  tuple((str(i), str(l), str(a), str(b)) for i, (l, (a, b)) in enumerate(zip(layers, rows))))
 
 
-def expect_value_error(ctx, target: str, why: str, *args) -> str:
-    """The student's `target` must raise ValueError here; returns its message."""
-    raised = ctx.raises(target, *args)
-    if raised is None:
-        raise CheckFailed(f"{target} returned normally for {why}; expected a ValueError.",
-                          "Check the arguments before computing, and raise ValueError with a message that says why.")
-    if not raised.is_a("ValueError"):
-        raise CheckFailed(f"{target} raised {raised.type} for {why}; expected ValueError ({raised.message[:200]}).",
-                          "Test the condition yourself and raise ValueError.")
-    return raised.message
-
-
 # --- conv_output_size ------------------------------------------------------------------------
 @check(points=2, title="conv_output_size matches the sizes nn.Conv2d produces")
 def output_size_grid(ctx):
@@ -125,7 +113,7 @@ def output_size_errors(ctx):
         raise CheckFailed(f"conv_output_size(5, 5) returned {got}; a 5-wide kernel on 5 pixels gives 1.")
     for args, why in [((2, 5, 1, 0), "a 5-wide kernel on 2 pixels"), ((0, 3, 1, 1), "size 0"),
                       ((8, 0, 1, 0), "kernel_size 0"), ((8, 3, 0, 0), "stride 0"), ((8, 3, 1, -1), "padding -1")]:
-        expect_value_error(ctx, "conv_output_size", f"{why} {args}", *args)
+        ctx.expect_value_error("conv_output_size", f"{why} {args}", *args)
 
 
 # --- trace and receptive_field ------------------------------------------------------------------
@@ -163,7 +151,7 @@ def trace_receptive_fields(ctx):
 def trace_errors(ctx):
     for layers, size, index in [([(3, 1, 0), (5, 2, 0), (5, 1, 0)], 8, 2), ([(9, 1, 0)], 4, 0),
                                 ([(3, 1, 1), (2, 2, 0), (2, 2, 0), (2, 2, 0), (3, 1, 0)], 8, 4)]:
-        message = expect_value_error(ctx, "trace", f"{layers} on a {size}x{size} input", [tuple(l) for l in layers], size)
+        message = ctx.expect_value_error("trace", f"{layers} on a {size}x{size} input", [tuple(l) for l in layers], size)
         numbers = set(re.findall(r"\d+", message))
         if not numbers & {str(index), str(index + 1)}:
             raise CheckFailed(f"trace raised ValueError({message[:200]!r}), which does not say which layer failed "
@@ -257,4 +245,4 @@ def layers_of_errors(ctx):
                       (layer("Conv2d", 1, 2, 3, padding="same"), "padding='same'"),
                       (layer("Conv2d", 1, 2, 3, dilation=2), "dilation 2"),
                       (layer("MaxPool2d", 3, dilation=2), "a max pool with dilation 2")]:
-        expect_value_error(ctx, "layers_of", f"a model holding a layer with {why}", ModelSpec(seq(spec)))
+        ctx.expect_value_error("layers_of", f"a model holding a layer with {why}", ModelSpec(seq(spec)))

@@ -80,6 +80,8 @@ def main() -> None:
     from . import probes
     from .protocol import FrameError, Handle, encode_frame, read_frame
 
+    del sys.path[0]  # the grader's folder, put first by the parent's boot line
+
     _limit_memory(config.get("memory_mb"))
     if config.get("blocked"):
         for name in list(sys.modules):

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from ..errors import CallTimeout, ChildDied, RaisedInfo, StudentRaised
@@ -70,6 +69,8 @@ class Sandbox:
             return
         if self.proc is not None:
             self.restarts += 1
+        # The grader's folder goes on sys.path only while the child imports itself (see child.main):
+        # student code must not find solutions/ or anything else that sits beside grader/.
         boot = f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); from grader.sandbox.child import main; main()"
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-u", "-c", boot, json.dumps(self.config)],

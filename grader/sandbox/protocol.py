@@ -62,7 +62,7 @@ def _encode(value, buffers: list, depth: int = 0):
         raise FrameError("value nested too deeply")
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, int) and type(value) in (int,):
+    if type(value) is int:
         return value
     if type(value) is float:
         return value if math.isfinite(value) else {"__float__": repr(value)}
