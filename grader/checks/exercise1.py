@@ -104,7 +104,7 @@ def value_feedback(case: Case, out: np.ndarray) -> CheckFailed:
     diff = np.abs(out.astype(np.float64) - case.expected())
     hint = "Work one output value out by hand: the sum over input channels and kernel positions of x times weight."
     if diff.ndim == 3 and diff.shape[1] > 2 and diff.shape[2] > 2 and diff[:, 1:-1, 1:-1].max() <= 1e-6 * max(1, diff.max()):
-        hint = "Only the border of the map is wrong: look at how you pad, and where your windows start."
+        hint = "Only the border of the map is wrong: look at how you pad (zeros, p on each side) and where your windows start."
     return CheckFailed(f"{msg} {text}", hint, figures)
 
 

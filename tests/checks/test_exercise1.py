@@ -39,16 +39,17 @@ def test_flipped_kernel_feedback_names_cross_correlation():
     assert "true convolution" in check.hint and "cross-correlation" in check.hint
 
 
-def test_wrong_values_come_with_a_heatmap_and_first_mismatch(tmp_path):
-    # A border-only error (padding with ones instead of zeros) lights up the edge of the map.
-    src = (REPO / "solutions/exercise1.py").read_text().replace("np.pad(x, ", "1 + 0 * np.pad(x, ", 1)
-    assert src != (REPO / "solutions/exercise1.py").read_text()
+def test_border_only_error_gets_the_padding_hint_and_a_lit_border(tmp_path):
+    key = (REPO / "solutions/exercise1.py").read_text()
+    pad = "padded = np.pad(x, ((0, 0), (p_h, p_h), (p_w, p_w)))"
+    assert pad in key
     path = tmp_path / "ones_padding.py"
-    path.write_text(src)
-    report = graded(EX, path)
-    check = next(c for c in report.checks if c.name == "values_padding")
+    path.write_text(key.replace(pad, pad[:-1] + ", constant_values=1)"))  # pads with ones, not zeros
+    check = next(c for c in graded(EX, path).checks if c.name == "values_padding")
     assert check.status == "failed"
     assert "First at index" in check.message and "Largest error" in check.message
+    assert "Only the border" in check.hint
     (heatmap,) = check.figures
-    values = [row for row in heatmap.values]
-    assert max(values[len(values) // 2]) > heatmap.tolerance or max(values[0]) > heatmap.tolerance
+    rows = heatmap.values
+    assert all(v <= heatmap.tolerance for row in rows[1:-1] for v in row[1:-1])  # the inside is right
+    assert max(max(rows[0]), max(rows[-1])) > heatmap.tolerance  # the border lights up
