@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .errors import CheckFailed, RaisedInfo, StudentRaised
+from .sandbox.protocol import TensorData
 
 
 class Context:
@@ -21,9 +22,27 @@ class Context:
         # Each check draws from its own stream, so adding a check never changes another's inputs.
         self.rng = np.random.default_rng([seed, zlib.crc32(check_name.encode())])
 
+    @property
+    def source(self) -> str:
+        """The student's source text, for the few checks that read code (e.g. device names)."""
+        return self.sandbox.source
+
     def call(self, name: str, *args, **kwargs):
         """Call the student's `name` with data arguments and return what it returned, as data."""
         return self.sandbox.call(name, *args, timeout=self.timeout, **kwargs)
+
+    def new(self, class_name: str, *args, **kwargs):
+        """Construct the student's class in the child and keep it there: returns a Handle."""
+        return self.sandbox.call(class_name, *args, timeout=self.timeout, store=True, **kwargs)
+
+    def probe(self, name: str, *args, label: str | None = None, **kwargs):
+        """Run a trusted probe in the child (forward, inspect, train, ...) on handles and data."""
+        return self.sandbox.call(f"probe:{name}", *args, timeout=self.timeout, label=label or name, **kwargs)
+
+    def tensor(self, array: np.ndarray) -> TensorData:
+        """An array to arrive in the child as a torch tensor on the run's device."""
+        array = np.ascontiguousarray(array)
+        return TensorData(array, array.dtype.name, self.device, False)
 
     def call_echo(self, name: str, *args, **kwargs):
         """Like call, but also return the arguments as they were after the call (to spot mutation)."""

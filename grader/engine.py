@@ -78,7 +78,7 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
                                    "Fix the problem above, then grade again.") for s in specs]
         else:
             results = [run_check(s, Context(sandbox, seed=seed, device=device, check_name=s.name,
-                                            timeout=s.timeout or timeout)) for s in specs]
+                                            timeout=max(s.timeout or 0.0, timeout))) for s in specs]
     finally:
         if sandbox is not None:
             sandbox.close()

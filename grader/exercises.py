@@ -54,6 +54,12 @@ EXERCISES: tuple[Exercise, ...] = (
              ("conv_output_size", "trace", "receptive_field", "layers_of"),
              child_imports=("numpy", "torch"),
              aliases=("two", "ex2", "receptive_field", "rf", "output-size"), default_seed=2002),
+    Exercise("exercise3", 3, "three-block-cnn", "A 3-block CNN for 32x32 RGB images",
+             ("ConvBlock", "ThreeBlockCNN", "block_shapes", "count_parameters", "mlp_baseline"),
+             child_imports=("numpy", "torch"), aliases=("three", "ex3", "cnn", "three_block_cnn"), default_seed=3003),
+    Exercise("exercise4", 4, "residual-block", "A ResNet residual block", ("ResidualBlock",),
+             child_imports=("numpy", "torch"), aliases=("four", "ex4", "resnet", "residual", "residual_block"),
+             default_seed=4004),
 )
 
 

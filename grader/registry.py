@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Callable
 
@@ -20,6 +21,14 @@ class CheckSpec:
     points: float
     run: Callable  # run(ctx) -> None; raises CheckFailed on wrong behaviour
     timeout: float | None = None  # per-call limit for this check, if not the run's default
+
+
+@dataclass(frozen=True)
+class Detail:
+    """What a passing check still wants shown: a measured figure, a comparison table."""
+
+    message: str = ""
+    figures: tuple = ()
 
 
 def check(*, points: float, title: str, timeout: float | None = None) -> Callable:
@@ -44,8 +53,14 @@ def _result(spec: CheckSpec, status: str, message: str = "", hint: str = "", **k
 
 def run_check(spec: CheckSpec, ctx) -> CheckResult:
     """Run one check; every way it can end becomes a CheckResult, never an exception."""
+    started = time.perf_counter()
+    result = _run(spec, ctx)
+    return replace(result, duration=time.perf_counter() - started)
+
+
+def _run(spec: CheckSpec, ctx) -> CheckResult:
     try:
-        spec.run(ctx)
+        detail = spec.run(ctx)
     except CheckFailed as e:
         return _result(spec, "failed", e.message, e.hint, figures=e.figures)
     except StudentRaised as e:
@@ -66,4 +81,6 @@ def run_check(spec: CheckSpec, ctx) -> CheckResult:
     except Exception:  # a bug in the grader: report it in this check, keep grading the rest
         return _result(spec, "error", "internal grader error (please report it):\n"
                        + traceback.format_exc(limit=-3).strip())
+    if isinstance(detail, Detail):
+        return _result(spec, "passed", detail.message, figures=tuple(detail.figures))
     return _result(spec, "passed")

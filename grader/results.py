@@ -43,6 +43,7 @@ class CheckResult:
     hint: str = ""
     figures: tuple[Figure, ...] = ()
     traceback: str = ""  # the student's traceback, shown with -v
+    duration: float = 0.0  # seconds the check took
 
     @property
     def passed(self) -> bool:

@@ -111,18 +111,25 @@ def syntax_message(error: SyntaxError, name: str) -> str:
 
 
 def is_stub(exercise: Exercise, source: str) -> bool:
-    """True while every function the contract asks for still only raises NotImplementedError."""
+    """True while every function and class the contract asks for still only raises NotImplementedError."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return False
-    bodies = {n.name: n.body for n in tree.body if isinstance(n, ast.FunctionDef)}
+    defined = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     for name in exercise.functions:
-        body = bodies.get(name)
-        if body is None:
+        node = defined.get(name)
+        if node is None:
             return False
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-            body = body[1:]  # the docstring
-        if not (len(body) == 1 and isinstance(body[0], ast.Raise) and "NotImplementedError" in ast.unparse(body[0])):
+        functions = [node] if isinstance(node, ast.FunctionDef) else [
+            f for f in node.body if isinstance(f, ast.FunctionDef)]
+        if not functions or not all(_only_raises(f.body) for f in functions):
             return False
     return True
+
+
+def _only_raises(body: list[ast.stmt]) -> bool:
+    """A body that is, past its docstring and a super().__init__() call, one `raise NotImplementedError`."""
+    rest = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, (ast.Constant, ast.Call))
+                                    and (isinstance(s.value, ast.Constant) or "super()" in ast.unparse(s.value)))]
+    return len(rest) == 1 and isinstance(rest[0], ast.Raise) and "NotImplementedError" in ast.unparse(rest[0])

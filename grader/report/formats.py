@@ -96,7 +96,8 @@ def to_junit(report: Report) -> str:
         case = ET.SubElement(
             suite,
             "testcase",
-            {"classname": _clean(suite_name), "name": _clean(f"{check.name}: {check.title}")},
+            {"classname": _clean(suite_name), "name": _clean(f"{check.name}: {check.title}"),
+             "time": f"{check.duration:.3f}"},
         )
         if check.status == "failed":
             problem = ET.SubElement(case, "failure", {"message": _clean(check.message)})

@@ -113,10 +113,10 @@ def _checks_table(checks: Iterable[CheckResult]) -> RichTable:
 
 
 def _groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
-    """Non-passed checks, with those that failed for the very same reason told once (a stub, say)."""
+    """Checks with something to say (failures, or a passing check's figures); same failures told once."""
     groups: dict[tuple, list[CheckResult]] = {}
     for check in checks:
-        if check.passed:
+        if check.passed and not (check.message or check.figures):
             continue
         key = (check.status, check.message, check.hint) if not check.figures else (id(check),)
         groups.setdefault(key, []).append(check)

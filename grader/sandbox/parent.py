@@ -101,11 +101,14 @@ class Sandbox:
 
     # -- calls ------------------------------------------------------------------------------
     def call(self, target: str, *args, timeout: float | None = None, store: bool = False,
-             echo_args: bool = False, **kwargs):
-        """Call `target` (a student name, or "probe:NAME") in the child and return its data."""
+             echo_args: bool = False, label: str | None = None, **kwargs):
+        """Call `target` (a student name, or "probe:NAME") in the child and return its data.
+
+        `label` names the call in messages ("ConvBlock.forward" reads better than "probe:forward").
+        """
         self._ensure_loaded()
         reply = self._request({"op": "call", "target": target, "args": list(args), "kwargs": kwargs,
-                               "store": store, "echo_args": echo_args}, target, timeout or self.timeout)
+                               "store": store, "echo_args": echo_args}, label or target, timeout or self.timeout)
         if echo_args:
             return reply.get("value"), reply.get("args"), reply.get("kwargs")
         return reply.get("value")

@@ -10,37 +10,62 @@ import numpy as np
 
 from .protocol import ModelSpec, Opaque, TensorData
 
+NAMESPACE: dict = {}  # the student's module globals, once loaded (probes look up their classes here)
+
 # Layers a spec may name; every one is a stock torch.nn class.
 LAYERS = ("Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU",
           "BatchNorm2d", "Dropout", "Flatten", "Linear", "Identity", "Conv1d", "Sigmoid", "Tanh")
 
 
 def build_model(spec: dict):
-    """Build an nn.Module from {"kind": "Sequential"|"ModuleList"|"ModuleDict"|"Module"|layer, ...}."""
+    """Build an nn.Module from {"kind": "Sequential"|"ModuleList"|"ModuleDict"|"Module"|layer, ...}.
+
+    An optional "frozen" list of name prefixes sets requires_grad=False on matching parameters.
+    """
     import torch.nn as nn
 
     kind = spec["kind"]
     children = spec.get("children", [])
     if kind == "Sequential":
-        return nn.Sequential(*[build_model(c) for c in children])
-    if kind == "ModuleList":
-        return nn.ModuleList([build_model(c) for c in children])
-    if kind == "ModuleDict":
-        return nn.ModuleDict({name: build_model(c) for name, c in children})
-    if kind == "Module":  # a custom container: children become attributes, in order
+        module = nn.Sequential(*[build_model(c) for c in children])
+    elif kind == "ModuleList":
+        module = nn.ModuleList([build_model(c) for c in children])
+    elif kind == "ModuleDict":
+        module = nn.ModuleDict({name: build_model(c) for name, c in children})
+    elif kind == "Module":  # a custom container: children become attributes, in order
         module = nn.Module()
         for name, c in children:
             setattr(module, name, build_model(c))
-        return module
-    if kind in LAYERS:
-        return getattr(nn, kind)(*spec.get("args", ()), **spec.get("kwargs", {}))
-    raise ValueError(f"unknown module kind {kind!r}")
+    elif kind in LAYERS:
+        module = getattr(nn, kind)(*spec.get("args", ()), **spec.get("kwargs", {}))
+    else:
+        raise ValueError(f"unknown module kind {kind!r}")
+    frozen = tuple(spec.get("frozen", ()))
+    for name, p in module.named_parameters():
+        if frozen and name.startswith(frozen):
+            p.requires_grad_(False)
+    return module
+
+
+def lookup(name: str):
+    """A probe by name: the plain ones here, the module-probing ones in torch_probes."""
+    if name in ("build_model",):
+        return globals()[name]
+    from . import torch_probes
+
+    if name not in torch_probes.PROBES:
+        raise LookupError(f"no probe named {name!r}")
+    return torch_probes.PROBES[name]
 
 
 def materialise(value, handles: dict):
     """Turn decoded request values into real objects: specs into models, handles into objects."""
     if isinstance(value, ModelSpec):
         return build_model(value)
+    if isinstance(value, TensorData):  # a tensor the parent sent: rebuilt on the device it names
+        import torch
+
+        return torch.from_numpy(value.array.copy()).to(value.device)
     if type(value).__name__ == "Handle":
         return handles[value.id]
     if isinstance(value, list):

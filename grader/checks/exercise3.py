@@ -1,0 +1,320 @@
+"""Exercise 3: a 3-block CNN, judged against references built from the student's own weights."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import numpy as np
+
+from .. import references as ref
+from ..compare import close, where_different
+from ..errors import CheckFailed
+from ..registry import Detail, check
+from ..results import Table
+from ..sandbox.protocol import ModelSpec
+from .modules import of_kind, output, ran_layers, tolerance_dtype
+
+# The budget and bar of `it_learns`. Measured on the bundled data over 9 seeds: Flatten -> Linear heads
+# reach 0.92-0.98, a global-average-pooling head (slowest of the designs the contract allows) 0.69-0.92;
+# the MLP baseline 0.18-0.29, a CNN of 1x1 kernels 0.27-0.31. The bar sits between the two groups.
+LEARN_STEPS, LEARN_BATCH, LEARN_LR = 150, 64, 3e-3
+LEARN_THRESHOLD = 0.5
+DEVICE_NAME = re.compile(r"(cuda|mps)(:\d+)?")
+VARIANTS = [  # (changes to the reference, what it means)
+    (dict(padding=0), "Your block matches a convolution without padding: use Conv2d(..., kernel_size=3, padding=1) "
+                      "so the 3x3 convolution keeps the map's size and only the pooling halves it."),
+    (dict(order="conv relu bn pool"), "Your block matches Conv2d -> ReLU -> BatchNorm2d: the order is wrong. "
+                                      "Normalise first, then apply ReLU: Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d."),
+    (dict(order="conv pool bn relu"), "Your block pools before BatchNorm and ReLU: the order is "
+                                      "Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d."),
+    (dict(order="conv bn pool"), "Your block matches one without ReLU: add the ReLU after BatchNorm2d."),
+    (dict(pool="avg"), "Your block matches average pooling: use max pooling (MaxPool2d(2)), which keeps the "
+                       "strongest response in each 2x2 window."),
+]
+
+
+def block_numerics(ctx, train: bool) -> None:
+    """ConvBlock(3, 8) against Conv -> BN -> ReLU -> MaxPool built from its own weights."""
+    mode = "train" if train else "eval"
+    block = ctx.new("ConvBlock", 3, 8)
+    ctx.probe("prepare", block, ctx.seed, ctx.device, label="ConvBlock(3, 8).to(device)")
+    x = ctx.rng.standard_normal((4, 3, 10, 10)).astype(np.float32)  # (N, C_in, H, W)
+    layers = ran_layers(ctx.probe("inspect", block, ctx.tensor(x), label="ConvBlock.forward"), "your ConvBlock")
+    convs, bns = of_kind(layers, "Conv2d"), of_kind(layers, "BatchNorm2d")
+    if len(convs) != 1:
+        raise CheckFailed(f"{len(convs)} Conv2d layers ran in your ConvBlock's forward; it has exactly one.",
+                          "ConvBlock is Conv2d(3x3, padding=1) -> BatchNorm2d -> ReLU -> MaxPool2d(2).")
+    if len(bns) != 1:
+        raise CheckFailed(f"{len(bns)} BatchNorm2d layers ran in your ConvBlock's forward; it has exactly one.",
+                          "Add nn.BatchNorm2d(out_channels) after the convolution: it normalises each channel "
+                          "over the batch, which makes the network train fast and stably.")
+    out = output(ctx.probe("forward", block, ctx.tensor(x), train=train, label="ConvBlock.forward"), "ConvBlock")
+    want = ref.conv_block(x, convs[0], bns[0], train).numpy()  # (N, 8, 5, 5)
+    dtype = tolerance_dtype(ctx.device)
+    if out.shape == want.shape and close(out, want, dtype):
+        return
+    for change, hint in VARIANTS:
+        variant = ref.conv_block(x, convs[0], bns[0], train, **change).numpy()
+        if out.shape == variant.shape and close(out, variant, dtype):
+            raise CheckFailed(f"In {mode} mode, ConvBlock(3, 8) on {x.shape} does not match "
+                              f"Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d with your own weights.", hint)
+    if out.shape != want.shape:
+        raise CheckFailed(f"In {mode} mode, ConvBlock(3, 8) maps {x.shape} to {out.shape}; expected {want.shape}.",
+                          padding_hint(layers, x.shape[-1]))
+    text, figures = where_different(out[0], want[0], dtype)
+    hint = ("In eval mode BatchNorm must use its running statistics: let nn.BatchNorm2d handle the mode."
+            if not train else "Check each step of the block against Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d(2).")
+    raise CheckFailed(f"In {mode} mode your ConvBlock's output differs from the reference (first image): {text}",
+                      hint, figures)
+
+
+def padding_hint(layers: list[dict], size: int) -> str:
+    """Name the convolution's output size with the formula, when it shrank the map."""
+    conv = of_kind(layers, "Conv2d")
+    shape = conv[0]["out_shape"] if conv else None
+    if shape and len(shape) == 4 and shape[-1] != size:
+        padding = conv[0]["settings"].get("padding", 0)
+        p = padding[-1] if isinstance(padding, tuple) else padding
+        p = p if isinstance(p, int) else 0
+        return (f"Your convolution turns {size}x{size} into {shape[-2]}x{shape[-1]}: "
+                f"{ref.formula(size, 3, 1, p)}. With padding=1 a 3x3 convolution keeps {size}x{size}.")
+    return "Conv2d(3x3, padding=1) keeps the size; MaxPool2d(2) halves it."
+
+
+@check(points=2, title="ConvBlock matches Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d in train mode")
+def block_numerics_train(ctx):
+    block_numerics(ctx, train=True)
+
+
+@check(points=2, title="ConvBlock matches the reference in eval mode (running statistics)")
+def block_numerics_eval(ctx):
+    block_numerics(ctx, train=False)
+
+
+@check(points=1, title="ConvBlock(3, 16) maps (N, 3, 32, 32) to (N, 16, 16, 16)")
+def block_shape(ctx):
+    block = ctx.new("ConvBlock", 3, 16)
+    ctx.probe("prepare", block, ctx.seed, ctx.device, label="ConvBlock(3, 16).to(device)")
+    x = ctx.rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
+    out = output(ctx.probe("forward", block, ctx.tensor(x), train=True, label="ConvBlock.forward"), "ConvBlock")
+    if out.shape != (2, 16, 16, 16):
+        layers = ran_layers(ctx.probe("inspect", block, ctx.tensor(x), label="ConvBlock.forward"), "your ConvBlock")
+        raise CheckFailed(f"ConvBlock(3, 16) maps (2, 3, 32, 32) to {out.shape}; expected (2, 16, 16, 16).",
+                          padding_hint(layers, 32))
+
+
+# --- ThreeBlockCNN -----------------------------------------------------------------------------
+CONFIGS = [  # (constructor keywords, input shape)
+    ({}, (2, 3, 32, 32)),
+    (dict(num_classes=5, widths=(8, 16, 24)), (2, 3, 32, 32)),
+    (dict(num_classes=4, in_channels=1, widths=(4, 8, 16), input_size=28), (2, 1, 28, 28)),
+    (dict(num_classes=3, widths=(8, 8, 8), input_size=64), (2, 3, 64, 64)),
+    (dict(num_classes=7, widths=(6, 12, 18), input_size=20), (3, 3, 20, 20)),
+]
+
+
+def model(ctx, **kwargs):
+    handle = ctx.new("ThreeBlockCNN", **kwargs)
+    ctx.probe("prepare", handle, ctx.seed, ctx.device, label=f"ThreeBlockCNN({_args(kwargs)}).to(device)")
+    return handle
+
+
+def _args(kwargs: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def logits(ctx, kwargs: dict, shape: tuple, train: bool = False) -> np.ndarray:
+    handle = model(ctx, **kwargs)
+    x = ctx.rng.standard_normal(shape).astype(np.float32)
+    return output(ctx.probe("forward", handle, ctx.tensor(x), train=train, label="ThreeBlockCNN.forward"),
+                  "ThreeBlockCNN")
+
+
+@check(points=1, title="ThreeBlockCNN holds exactly three ConvBlocks")
+def three_blocks(ctx):
+    for kwargs in ({}, dict(widths=(4, 8, 16), num_classes=3)):
+        n = ctx.probe("count_instances", model(ctx, **kwargs), "ConvBlock", label="counting ConvBlocks")
+        if n != 3:
+            raise CheckFailed(f"ThreeBlockCNN({_args(kwargs)}) holds {n} ConvBlock instances; expected three.",
+                              "Build three ConvBlocks, one per entry of widths: in_channels -> widths[0] -> "
+                              "widths[1] -> widths[2], in any container (Sequential, ModuleList, attributes).")
+
+
+@check(points=2, title="ThreeBlockCNN returns (N, num_classes) logits for the defaults and other configurations")
+def logits_shape(ctx):
+    for kwargs, shape in CONFIGS:
+        with ctx.hint_on_raise("The classifier looks hard-coded for 32x32x3 input and the default widths: compute "
+                               "its input size from widths[-1] and input_size (three poolings: input_size // 8), or "
+                               "use global average pooling or nn.LazyLinear.", only=("RuntimeError", "ValueError")):
+            out = logits(ctx, kwargs, shape)
+        n, classes = shape[0], kwargs.get("num_classes", 10)
+        if out.shape != (n, classes):
+            raise CheckFailed(f"ThreeBlockCNN({_args(kwargs)}) on input {shape} returns {out.shape}; "
+                              f"expected ({n}, {classes}).",
+                              "Return one row of num_classes scores per image; flatten the last block's output "
+                              "before the classifier (x.flatten(1)) and keep the batch axis.")
+
+
+@check(points=1, title="ThreeBlockCNN returns logits, not probabilities")
+def logits_not_probabilities(ctx):
+    out = logits(ctx, {}, (8, 3, 32, 32)).astype(np.float64)
+    if np.all(out >= 0) and np.all(out <= 1) and np.allclose(out.sum(axis=1), 1, atol=1e-4):
+        raise CheckFailed("Every row of your output is non-negative and sums to 1: those are probabilities.",
+                          "Return raw scores (logits). nn.CrossEntropyLoss applies log-softmax itself; a softmax "
+                          "in forward squashes the gradients and slows learning.")
+
+
+@check(points=1, title="a batch of one image works in eval mode")
+def batch_of_one(ctx):
+    out = logits(ctx, dict(num_classes=6), (1, 3, 32, 32))
+    if out.shape != (1, 6):
+        raise CheckFailed(f"For a batch of one image, ThreeBlockCNN(num_classes=6) returns {out.shape}; expected (1, 6).",
+                          "Keep the batch axis: flatten with x.flatten(1) or x.view(x.size(0), -1), never x.squeeze().")
+
+
+@check(points=2, title="block_shapes reports the shape after each of the three blocks")
+def block_shapes(ctx):
+    for kwargs, shape in [({}, (2, 3, 32, 32)), (dict(in_channels=1, widths=(4, 8, 16), input_size=28), (2, 1, 28, 28))]:
+        handle = model(ctx, **kwargs)
+        x = ctx.rng.standard_normal(shape).astype(np.float32)
+        got = ctx.call("block_shapes", handle, ctx.tensor(x))
+        n, size, widths = shape[0], shape[-1], kwargs.get("widths", (32, 64, 128))
+        want, side = [], size
+        for w in widths:
+            side //= 2
+            want.append((n, w, side, side))
+        rows = list(got) if isinstance(got, (list, tuple)) else []
+        got_shapes = [tuple(int(d) for d in s) if isinstance(s, (list, tuple)) and all(
+            isinstance(d, (int, np.integer)) for d in s) else s for s in rows]
+        if got_shapes != want:
+            table = Table("shape after each block", ("block", "yours", "expected"), tuple(
+                (str(i + 1), str(got_shapes[i]) if i < len(got_shapes) else "-", str(w)) for i, w in enumerate(want)))
+            raise CheckFailed(f"block_shapes(ThreeBlockCNN({_args(kwargs)}), x of shape {shape}) returned {got!r:.200}.",
+                              "Run x through the three blocks one after another and record x.shape as a tuple after "
+                              "each block (the output of a block, not its input).", (table,))
+
+
+# --- count_parameters and mlp_baseline -----------------------------------------------------------
+COUNT_MODEL = {"kind": "Sequential", "children": [
+    {"kind": "Conv2d", "args": [3, 8, 3], "kwargs": {"bias": False}}, {"kind": "BatchNorm2d", "args": [8]},
+    {"kind": "ReLU"}, {"kind": "AdaptiveAvgPool2d", "args": [1]}, {"kind": "Flatten"},
+    {"kind": "Linear", "args": [8, 16]}, {"kind": "ReLU"}, {"kind": "Linear", "args": [16, 5]}]}
+
+
+@check(points=2, title="count_parameters counts all parameters, or only the trainable ones")
+def count_parameters(ctx):
+    from ..sandbox.probes import build_model
+
+    for frozen in ([], ["0.", "1."], ["5."]):
+        spec = dict(COUNT_MODEL, frozen=frozen)
+        local = build_model(spec)
+        for trainable_only in (True, False):
+            want = sum(p.numel() for p in local.parameters() if p.requires_grad or not trainable_only)
+            got = ctx.call("count_parameters", ModelSpec(spec), trainable_only=trainable_only)
+            if type(got) is not int and not isinstance(got, np.integer):
+                raise CheckFailed(f"count_parameters returned {type(got).__name__} {got!r:.60}; expected an int.",
+                                  "Sum p.numel() over model.parameters(); int(...) the result if it is a tensor.")
+            if got != want:
+                frozen_text = f" with {', '.join(frozen)} frozen" if frozen else ""
+                hint = "Sum p.numel() over model.parameters() (buffers such as running_mean are not parameters)."
+                total = sum(p.numel() for p in local.parameters())
+                if trainable_only and got == total:
+                    hint = "With trainable_only=True, count only parameters whose requires_grad is True."
+                raise CheckFailed(f"count_parameters(model{frozen_text}, trainable_only={trainable_only}) returned "
+                                  f"{got}; expected {want}.", hint)
+
+
+@check(points=2, title="mlp_baseline is Flatten, one Linear+ReLU per hidden width, then Linear to the classes")
+def mlp_baseline(ctx):
+    for args, shape in [((), (2, 3, 32, 32)), ((4, 768, (64, 32)), (2, 3, 16, 16)), ((3, 48, (20,)), (2, 3, 4, 4))]:
+        classes, features, hidden = args or (10, 3072, (512, 256, 128))
+        handle = ctx.new("mlp_baseline", *args)
+        ctx.probe("prepare", handle, ctx.seed, ctx.device, label="mlp_baseline(...).to(device)")
+        x = ctx.rng.standard_normal(shape).astype(np.float32)
+        linears = of_kind(ran_layers(ctx.probe("inspect", handle, ctx.tensor(x), label="mlp forward"), "mlp_baseline"),
+                          "Linear")
+        sizes = [(layer["settings"].get("in_features"), layer["settings"].get("out_features")) for layer in linears]
+        widths = [features, *hidden, classes]
+        want = list(zip(widths[:-1], widths[1:]))
+        call = f"mlp_baseline({', '.join(map(repr, args))})"
+        if sizes != want:
+            raise CheckFailed(f"{call} runs Linear layers {sizes}; expected {want}.",
+                              "One hidden Linear per entry of `hidden`, in order, then a Linear to num_classes.")
+        out = output(ctx.probe("forward", handle, ctx.tensor(x), label="mlp forward"), call)
+        if not close(out, ref.mlp(x, linears).numpy(), tolerance_dtype(ctx.device)):
+            raise CheckFailed(f"{call} has the right Linear layers but its output differs from "
+                              "Flatten -> (Linear -> ReLU) per hidden layer -> Linear.",
+                              "A ReLU after every hidden Linear, none after the last one.")
+
+
+# --- device and learning -----------------------------------------------------------------------
+@check(points=1, title="names no device: runs wherever the caller puts it")
+def device_agnostic(ctx):
+    found = device_names(ctx.source)
+    if found:
+        line, what = found[0]
+        raise CheckFailed(f"line {line} names a device ({what}).",
+                          "Let the caller choose the device (model.to(device)); inside the model use x.device or "
+                          "a parameter's device, never 'cuda', .cuda() or torch.device(...).")
+    handle = model(ctx)
+    x = ctx.rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
+    out = ctx.probe("forward", handle, ctx.tensor(x), label="ThreeBlockCNN.forward")
+    output(out, "ThreeBlockCNN")
+    if not str(out.device).startswith(ctx.device):
+        raise CheckFailed(f"The model was put on {ctx.device} but returned its output on {out.device}.",
+                          "Don't move tensors to a fixed device inside forward.")
+
+
+def device_names(source: str) -> list[tuple[int, str]]:
+    """Places in the code (not comments or docstrings) that pick a device by name."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "cuda":
+            found.append((node.lineno, ".cuda()"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "device" \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch":
+            found.append((node.lineno, "torch.device(...)"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and DEVICE_NAME.fullmatch(node.value):
+            found.append((node.lineno, repr(node.value)))
+    return sorted(found)
+
+
+def trained_accuracy(ctx, build, label: str) -> float:
+    """Build a model in the child from a seeded generator, train it with the grader's loop, score it here."""
+    from ..data import load_shapes
+
+    ctx.probe("seed", ctx.seed, label="seeding torch")
+    handle = build()
+
+    ctx.probe("prepare", handle, ctx.seed, ctx.device, randomize_bn=False, label=f"{label}.to(device)")
+    images, labels = load_shapes("train")
+    ctx.probe("train_classifier", handle, ctx.tensor(images), ctx.tensor(labels), LEARN_STEPS, LEARN_BATCH,
+              LEARN_LR, ctx.seed, label=f"training {label}")
+    images, labels = load_shapes("val")  # validation labels never leave this process
+    scores = output(ctx.probe("predict", handle, ctx.tensor(images), label=f"{label} on validation images"), label)
+    if scores.shape != (len(labels), 8):
+        raise CheckFailed(f"{label} returned {scores.shape} for {len(labels)} validation images; expected "
+                          f"({len(labels)}, 8).")
+    return float(np.mean(np.argmax(scores, axis=1) == labels))
+
+
+@check(points=3, title="it learns: a short training run beats a threshold on held-out shapes", timeout=120)
+def it_learns(ctx):
+    cnn = trained_accuracy(ctx, lambda: ctx.new("ThreeBlockCNN", num_classes=8, widths=(8, 16, 32)), "ThreeBlockCNN")
+    try:
+        mlp = trained_accuracy(ctx, lambda: ctx.new("mlp_baseline", 8, 3072, (512, 256, 128)), "mlp_baseline")
+        mlp = f"{mlp:.2f}"
+    except CheckFailed:
+        mlp = "-"
+    except Exception as e:  # the student's MLP is graded by its own check; here it only sets the scene
+        mlp = f"- ({type(e).__name__})"
+    table = Table(f"validation accuracy after {LEARN_STEPS} Adam steps of {LEARN_BATCH} images (seed {ctx.seed})",
+                  ("model", "accuracy"), (("your ThreeBlockCNN(widths=(8, 16, 32))", f"{cnn:.2f}"),
+                                          ("your mlp_baseline", mlp), ("needed for this check", f"{LEARN_THRESHOLD:.2f}")))
+    if cnn < LEARN_THRESHOLD:
+        raise CheckFailed(f"After the grader's training run your CNN reaches accuracy {cnn:.2f} on held-out images; "
+                          f"this check needs {LEARN_THRESHOLD:.2f}.",
+                          "Check that every layer is created in __init__ (not in forward) so the optimizer sees its "
+                          "parameters, and that forward returns logits.", (table,))
+    return Detail(f"accuracy {cnn:.2f} (CNN) vs {mlp} (MLP) after {LEARN_STEPS} steps", (table,))

@@ -1,0 +1,166 @@
+"""Trusted probes run in the child on a student's nn.Module: settings, call order, forward, training.
+
+They turn modules into data (shapes, settings, weights, outputs); the parent decides what it means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import probes
+
+PROBES: dict = {}
+SETTINGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+            "num_features", "eps", "momentum", "affine", "track_running_stats", "in_features", "out_features",
+            "p", "output_size", "ceil_mode", "count_include_pad", "start_dim", "end_dim")
+
+
+def probe(fn):
+    PROBES[fn.__name__] = fn
+    return fn
+
+
+def kind_of(module: nn.Module) -> str:
+    """The torch.nn class a module is (a student's subclass of Conv2d is a Conv2d)."""
+    for cls in type(module).__mro__:
+        if cls.__module__.startswith("torch.nn") and cls is not nn.Module:
+            return cls.__name__
+    return type(module).__name__
+
+
+def describe(path: str, module: nn.Module) -> dict:
+    """One module as data: its kind, its settings and its own weights and buffers."""
+    settings = {}
+    for name in SETTINGS:
+        value = getattr(module, name, None)
+        if isinstance(value, (bool, int, float, str)) or (isinstance(value, tuple) and all(
+                isinstance(v, (int, float)) for v in value)):
+            settings[name] = value
+    if isinstance(module, nn.modules.conv._ConvNd):
+        settings["bias"] = module.bias is not None
+    tensors = {name: t for name, t in list(module.named_parameters(recurse=False)) +
+               list(module.named_buffers(recurse=False)) if t is not None and t.is_floating_point()}
+    return {"path": path, "kind": kind_of(module), "settings": settings, "tensors": tensors}
+
+
+@probe
+def seed(value: int) -> None:
+    """Seed torch's generator, so a model built next starts from the same weights every run."""
+    torch.manual_seed(value)
+
+
+@probe
+def prepare(module: nn.Module, seed: int, device: str, randomize_bn: bool = True) -> int:
+    """Move to the device; give each BatchNorm random affine weights and running statistics.
+
+    Fresh BatchNorm layers are the identity in eval mode, which would hide every eval-mode bug.
+    Returns the number of BatchNorm layers touched.
+    """
+    module.to(device)
+    gen = torch.Generator().manual_seed(seed)
+    count = 0
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and randomize_bn:
+                count += 1
+                n = m.num_features
+                if m.affine:
+                    m.weight.copy_(torch.rand(n, generator=gen) + 0.5)
+                    m.bias.copy_(torch.randn(n, generator=gen) * 0.5)
+                if m.track_running_stats:
+                    m.running_mean.copy_(torch.randn(n, generator=gen) * 0.5)
+                    m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+    return count
+
+
+@probe
+def inspect(module: nn.Module, x: torch.Tensor) -> dict:
+    """One eval-mode forward with hooks: the leaf modules in the order they ran, with shapes and weights."""
+    calls, hooks = [], []
+    for path, m in module.named_modules():
+        if next(m.children(), None) is None:  # leaves only: containers just pass data along
+            def hook(mod, inputs, output, path=path):
+                first = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
+                calls.append((path, mod, None if first is None else tuple(first.shape),
+                              tuple(output.shape) if torch.is_tensor(output) else None))
+            hooks.append(m.register_forward_hook(hook))
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            module(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        module.train(was_training)
+    ran = [dict(describe(path, m), in_shape=i, out_shape=o) for path, m, i, o in calls]
+    registered = [[path, kind_of(m)] for path, m in module.named_modules() if path]
+    return {"calls": ran, "modules": registered}
+
+
+@probe
+def forward(module: nn.Module, x: torch.Tensor, train: bool = False):
+    """The module's output for x, in train or eval mode, without gradients."""
+    module.train(train)
+    with torch.no_grad():
+        return module(x)
+
+
+@probe
+def count_instances(module: nn.Module, class_name: str) -> int:
+    """How many submodules are instances of the student's class `class_name`."""
+    cls = probes.NAMESPACE.get(class_name)
+    if not isinstance(cls, type):
+        raise NameError(f"your file defines no class {class_name!r}")
+    return sum(isinstance(m, cls) for m in module.modules())
+
+
+@probe
+def set_tensor(module: nn.Module, path: str, name: str, value: float) -> None:
+    """Fill one parameter or buffer of the submodule at `path` with a constant."""
+    target = module.get_submodule(path)
+    with torch.no_grad():
+        getattr(target, name).fill_(value)
+
+
+@probe
+def input_gradient(module: nn.Module, x: torch.Tensor, train: bool = False) -> torch.Tensor:
+    """d(sum of outputs)/dx: shows whether, and where, gradient reaches the input."""
+    module.train(train)
+    x = x.clone().requires_grad_(True)
+    module(x).sum().backward()
+    return x.grad if x.grad is not None else torch.zeros_like(x)
+
+
+@probe
+def train_classifier(module: nn.Module, images: torch.Tensor, labels: torch.Tensor, steps: int, batch_size: int,
+                     lr: float, seed: int) -> list[float]:
+    """The grader's training loop (Adam, cross-entropy, random batches) on data the parent sent."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    module.to(images.device).train()
+    params = [p for p in module.parameters() if p.requires_grad]
+    if not params or any(isinstance(p, nn.parameter.UninitializedParameter) for p in params):
+        module(images[:2])  # a lazy layer gets its parameters on the first forward
+        params = [p for p in module.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=lr)
+    losses = []
+    for _ in range(steps):
+        idx = torch.from_numpy(rng.integers(0, len(images), size=batch_size)).to(images.device)
+        loss = F.cross_entropy(module(images[idx]), labels[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return losses
+
+
+@probe
+def predict(module: nn.Module, images: torch.Tensor, batch_size: int = 400) -> torch.Tensor:
+    """Eval-mode outputs for many images, in batches."""
+    module.eval()
+    with torch.no_grad():
+        return torch.cat([module(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])

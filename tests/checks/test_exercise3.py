@@ -1,0 +1,65 @@
+"""Exercise 3 checks on the key, the stub, styled correct solutions and one bug per file."""
+
+import pytest
+
+from grader.checks.exercise3 import device_names
+from tests.checks.submission_suite import (assert_bug_caught, assert_every_check_is_caught, assert_full_marks,
+                                           assert_stub_scores_zero)
+from tests.conftest import REPO, graded, submissions
+
+EX = "exercise3"
+
+
+@pytest.mark.parametrize("seed", [None, 11])
+def test_key_scores_full_marks(seed):
+    assert_full_marks(graded(EX, REPO / "solutions" / "exercise3.py", seed))
+
+
+def test_stub_scores_zero():
+    assert_stub_scores_zero(EX)
+
+
+@pytest.mark.parametrize("path", submissions(EX, "good"), ids=lambda p: p.stem)
+def test_correct_styles_score_full_marks(path):
+    assert_full_marks(graded(EX, path))
+
+
+@pytest.mark.parametrize("path", submissions(EX, "bad"), ids=lambda p: p.stem)
+def test_bug_is_caught_and_named(path):
+    assert_bug_caught(EX, path)
+
+
+def test_every_check_is_failed_by_some_bug():
+    assert_every_check_is_caught(EX)
+
+
+def test_the_report_shows_cnn_and_mlp_accuracy_side_by_side():
+    check = next(c for c in graded(EX, REPO / "solutions" / "exercise3.py").checks if c.name == "it_learns")
+    assert check.passed
+    (table,) = check.figures
+    accuracy = {row[0]: row[1] for row in table.rows}
+    cnn, mlp = float(accuracy["your ThreeBlockCNN(widths=(8, 16, 32))"]), float(accuracy["your mlp_baseline"])
+    assert cnn > mlp + 0.3  # the lesson of the exercise, in numbers
+
+
+def test_same_seed_same_accuracy():
+    first = graded(EX, REPO / "solutions" / "exercise3.py", 11)
+    again = __import__("grader.engine", fromlist=["grade_exercise"]).grade_exercise(
+        EX, submission=REPO / "solutions" / "exercise3.py", seed=11)
+    pick = lambda r: next(c.message for c in r.checks if c.name == "it_learns")  # noqa: E731
+    assert pick(first) == pick(again)
+
+
+@pytest.mark.parametrize("code,found", [
+    ("model.cuda()", ".cuda()"),
+    ("x = x.to('cuda')", "'cuda'"),
+    ("d = torch.device('cpu')", "torch.device(...)"),
+    ("y = torch.zeros(3, device='cuda:0')", "'cuda:0'"),
+])
+def test_device_names_are_found_in_code(code, found):
+    assert found in [what for _, what in device_names(code)]
+
+
+def test_device_names_ignore_comments_docstrings_and_x_device():
+    source = '"""Never call .cuda() or use "cuda" here."""\n# model.cuda()\ny = x.to(x.device)\n'
+    assert device_names(source) == []

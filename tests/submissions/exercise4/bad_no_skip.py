@@ -1,0 +1,23 @@
+"""Forgets the skip connection: the block is just ReLU(main(x)), a plain two-layer stack.
+
+expect: fails numerics_train numerics_eval skip_connection projection_when_needed
+names: skip
+"""
+import torch
+import torch.nn as nn
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels, out_channels=None, stride=1):
+        super().__init__()
+        out_channels = out_channels or in_channels
+        self.main = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+        )
+
+    def forward(self, x):
+        return torch.relu(self.main(x))

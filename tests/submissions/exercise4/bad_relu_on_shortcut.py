@@ -1,0 +1,30 @@
+"""Passes the shortcut through a ReLU before adding it to the main path.
+
+expect: fails numerics_train numerics_eval
+names: shortcut
+"""
+import torch
+import torch.nn as nn
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels, out_channels=None, stride=1):
+        super().__init__()
+        out_channels = out_channels or in_channels
+        self.main = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+        )
+        if stride == 1 and in_channels == out_channels:
+            self.shortcut = nn.Identity()
+        else:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
+
+    def forward(self, x):
+        return torch.relu(self.main(x) + torch.relu(self.shortcut(x)))
