@@ -144,9 +144,12 @@ def three_blocks(ctx):
 @check(points=2, title="ThreeBlockCNN returns (N, num_classes) logits for the defaults and other configurations")
 def logits_shape(ctx):
     for kwargs, shape in CONFIGS:
-        with ctx.hint_on_raise("The classifier looks hard-coded for 32x32x3 input and the default widths: compute "
-                               "its input size from widths[-1] and input_size (three poolings: input_size // 8), or "
-                               "use global average pooling or nn.LazyLinear.", only=("RuntimeError", "ValueError")):
+        hint = ("The classifier looks hard-coded for 32x32x3 input and the default widths: compute its input size "
+                "from widths[-1] and input_size (three poolings: input_size // 8), or use global average pooling "
+                "or nn.LazyLinear.") if kwargs else (
+                "Even the default model fails: the classifier's input size must be what the three blocks produce, "
+                "widths[-1] * (input_size // 8) ** 2 (see the ConvBlock checks if a block changes the size).")
+        with ctx.hint_on_raise(hint, only=("RuntimeError", "ValueError")):
             out = logits(ctx, kwargs, shape)
         n, classes = shape[0], kwargs.get("num_classes", 10)
         if out.shape != (n, classes):
