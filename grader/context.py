@@ -35,9 +35,10 @@ class Context:
         """Construct the student's class in the child and keep it there: returns a Handle."""
         return self.sandbox.call(class_name, *args, timeout=self.timeout, store=True, **kwargs)
 
-    def probe(self, name: str, *args, label: str | None = None, **kwargs):
-        """Run a trusted probe in the child (forward, inspect, train, ...) on handles and data."""
-        return self.sandbox.call(f"probe:{name}", *args, timeout=self.timeout, label=label or name, **kwargs)
+    def probe(self, name: str, *args, label: str | None = None, store: bool = False, **kwargs):
+        """Run a trusted probe in the child (forward, inspect, train, ...); store=True keeps the result there."""
+        return self.sandbox.call(f"probe:{name}", *args, timeout=self.timeout, label=label or name, store=store,
+                                 **kwargs)
 
     def tensor(self, array: np.ndarray) -> TensorData:
         """An array to arrive in the child as a torch tensor on the run's device."""

@@ -48,35 +48,40 @@ def data_dir() -> Path:
                     f"set CNN_GRADE_DATA or rebuild the data with `{REBUILD}`.")
 
 
-def _expected_hash(folder: Path, name: str) -> str:
+def _expected_hash(folder: Path, name: str, rebuild: str) -> str:
     for line in (folder / SUMS).read_text().splitlines():
         digest, _, listed = line.strip().partition(" ")
         if listed.strip().lstrip("*") == name:  # "HASH  name" (text mode) or "HASH *name" (binary)
             return digest.lower()
-    raise DataError(f"{folder / SUMS} has no line for {name}; rebuild both with `{REBUILD}`.")
+    raise DataError(f"{folder / SUMS} has no line for {name}; rebuild it and the list with `{rebuild}`.")
 
 
-def _verify(path: Path) -> None:
+def _verify(path: Path, rebuild: str) -> None:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if key in _verified:
         return
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != _expected_hash(path.parent, path.name):
+    if digest != _expected_hash(path.parent, path.name, rebuild):
         raise DataError(f"{path} does not match its SHA-256 in {SUMS} (corrupt or edited); "
-                        f"rebuild it with `{REBUILD}`.")
+                        f"rebuild it with `{rebuild}`.")
     _verified.add(key)
+
+
+def verified_path(name: str, rebuild: str = REBUILD) -> Path:
+    """The path of a file listed in SHA256SUMS, once its hash matches; else DataError naming `rebuild`."""
+    path = data_dir() / name
+    if not path.is_file():
+        raise DataError(f"{path} is missing; rebuild it with `{rebuild}`.")
+    _verify(path, rebuild)
+    return path
 
 
 def load_shapes(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """One split, checked: images float32 (N, 3, 32, 32) in [0, 1] and labels int64 (N,)."""
     if split not in FILES:
         raise ValueError(f"unknown split {split!r}; expected one of {', '.join(FILES)}")
-    path = data_dir() / FILES[split]
-    if not path.is_file():
-        raise DataError(f"{path} is missing; rebuild it with `{REBUILD}`.")
-    _verify(path)
-    with np.load(path) as npz:
+    with np.load(verified_path(FILES[split])) as npz:
         images, labels = npz["images"], npz["labels"]  # uint8 (N, 3, 32, 32), (N,)
     return images.astype(np.float32) / np.float32(255), labels.astype(np.int64)
 

@@ -60,6 +60,9 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("exercise4", 4, "residual-block", "A ResNet residual block", ("ResidualBlock",),
              child_imports=("numpy", "torch"), aliases=("four", "ex4", "resnet", "residual", "residual_block"),
              default_seed=4004),
+    Exercise("exercise5", 5, "transfer-learning", "Transfer learning from a pretrained ResNet",
+             ("replace_head", "freeze_except", "make_optimizer", "fine_tune"), child_imports=("numpy", "torch"),
+             aliases=("five", "ex5", "transfer", "fine-tune", "transfer_learning"), default_seed=5005),
 )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Callable
 
-from .errors import CallTimeout, CheckFailed, ChildDied, StudentRaised
+from .errors import CallTimeout, CheckFailed, ChildDied, StudentRaised, ToolError
 from .results import CheckResult
 
 
@@ -78,6 +78,8 @@ def _run(spec: CheckSpec, ctx) -> CheckResult:
     except ChildDied as e:
         return _result(spec, "error", f"the process running your code died: {e}",
                        "Your code must not exit, kill its process or exhaust memory.")
+    except ToolError:  # the grader's own setup is broken (e.g. the dataset is missing): stop with one message
+        raise
     except Exception:  # a bug in the grader: report it in this check, keep grading the rest
         return _result(spec, "error", "internal grader error (please report it):\n"
                        + traceback.format_exc(limit=-3).strip())

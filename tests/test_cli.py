@@ -179,3 +179,13 @@ def test_real_subprocess_first_run_and_json(stubs, keys):
     assert json.loads(graded.stdout)["score"] == 14.0
     unknown = subprocess.run([SCRIPT, "nine"], cwd=keys, capture_output=True, text=True, env=env)
     assert unknown.returncode == 2 and "Unknown exercise" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def test_missing_dataset_is_a_tool_error_naming_the_rebuild_command(keys, tmp_path, monkeypatch):
+    shutil.copy(REPO / "solutions/exercise3.py", keys / "exercises/exercise3.py")
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    monkeypatch.setenv("CNN_GRADE_DATA", str(empty))
+    result = run(["exercise3"], keys)
+    assert result.exit_code == 2
+    assert "python datasets/make_shapes.py" in result.stderr and "Traceback" not in result.output

@@ -164,3 +164,85 @@ def predict(module: nn.Module, images: torch.Tensor, batch_size: int = 400) -> t
     module.eval()
     with torch.no_grad():
         return torch.cat([module(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+
+
+# --- transfer learning (exercise 5) --------------------------------------------------------------
+@probe
+def backbone(widths: list, num_classes: int, state: dict | None = None, dtype: str = "float32",
+             device: str = "cpu", seed: int = 0) -> nn.Module:
+    """The course's SmallResNet, built from a seed, optionally with pretrained weights the parent sent."""
+    from ..backbone import SmallResNet
+
+    torch.manual_seed(seed)
+    model = SmallResNet(num_classes=num_classes, widths=tuple(widths))
+    if state is not None:
+        model.load_state_dict(state, strict=True)
+    return model.to(device=device, dtype=getattr(torch, dtype))
+
+
+@probe
+def resnet18(num_classes: int = 1000) -> nn.Module:
+    """torchvision's resnet18 without weights, where torchvision is installed."""
+    import torchvision
+
+    return torchvision.models.resnet18(weights=None, num_classes=num_classes)
+
+
+@probe
+def same_object(a, b) -> bool:
+    return a is b
+
+
+@probe
+def module_info(model: nn.Module, path: str) -> dict:
+    """One submodule as data (kind, settings, tensors), or None if there is nothing at `path`."""
+    try:
+        return describe(path, model.get_submodule(path))
+    except AttributeError:
+        return None
+
+
+@probe
+def param_info(model: nn.Module) -> list:
+    """[name, requires_grad] for every parameter, in named_parameters() order."""
+    return [[name, bool(p.requires_grad)] for name, p in model.named_parameters()]
+
+
+@probe
+def state(model: nn.Module) -> dict:
+    """Every parameter and buffer, by name: to compare bit for bit before and after training."""
+    return dict(model.state_dict())
+
+
+@probe
+def freeze(model: nn.Module, trainable: list) -> None:
+    """The grader's own freezing, so fine_tune is tested on its own."""
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith(tuple(trainable)))
+
+
+@probe
+def new_head(model: nn.Module, num_classes: int, seed: int) -> None:
+    """The grader's own head replacement."""
+    torch.manual_seed(seed)
+    old = model.fc
+    model.fc = nn.Linear(old.in_features, num_classes).to(device=old.weight.device, dtype=old.weight.dtype)
+
+
+@probe
+def optimizer_groups(optimizer, model: nn.Module) -> list:
+    """The names of the model's parameters in each parameter group; "?" for tensors not in the model."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"make_optimizer returned {type(optimizer).__name__}, not a torch.optim.Optimizer")
+    names = {id(p): name for name, p in model.named_parameters()}
+    return [[names.get(id(p), "?") for p in group["params"]] for group in optimizer.param_groups]
+
+
+@probe
+def loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int, seed: int):
+    """A shuffled DataLoader over the given tensors, as a student's fine_tune would receive one."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(TensorDataset(images.cpu(), labels.cpu()), batch_size=batch_size, shuffle=True,
+                      generator=generator)

@@ -1,0 +1,270 @@
+"""Exercise 5: transfer learning on the course's pretrained SmallResNet, judged tensor by tensor."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import numpy as np
+
+from ..compare import describe
+from ..errors import CheckFailed
+from ..registry import Detail, check
+from ..results import Table
+from ..sandbox.protocol import TensorData
+
+WIDTHS, OTHER_WIDTHS = (16, 32, 64, 128), (8, 16, 24, 40)
+DEFAULT_TRAINABLE = ("layer4", "fc")
+# The budget and bar of `fine_tune_accuracy` (3 new classes, chance 0.33). Correct loops of every allowed
+# style reach 0.81-0.98 with the shipped backbone (SGD with momentum is the slowest; keeping BatchNorm
+# statistics with momentum=0 instead of eval mode normalises with batch statistics and is the least
+# stable); a loop that never steps stays at chance. The bar leaves room for both.
+TUNE_EPOCHS, TUNE_BATCH, TUNE_LR = 8, 16, 1e-3
+TUNE_THRESHOLD = 0.6
+
+
+def pretrained(ctx, *, dtype: str = "float32"):
+    """The pretrained backbone, built in the child from weights this process read and verified."""
+    from ..backbone import SOURCE_CLASSES, pretrained_state
+
+    state = {name: ctx.tensor(t.numpy()) for name, t in pretrained_state().items()}
+    return ctx.probe("backbone", list(WIDTHS), len(SOURCE_CLASSES), state, dtype, ctx.device, ctx.seed,
+                     store=True, label="loading the pretrained backbone")
+
+
+def scratch(ctx, widths=WIDTHS, num_classes: int = 5, dtype: str = "float32"):
+    return ctx.probe("backbone", list(widths), num_classes, None, dtype, ctx.device, ctx.seed, store=True,
+                     label="building a backbone")
+
+
+def trainable_flags(ctx, model) -> dict[str, bool]:
+    info = ctx.probe("param_info", model, label="reading requires_grad")
+    try:
+        return {str(name): bool(flag) for name, flag in info}
+    except (TypeError, ValueError):
+        raise CheckFailed("could not read the model's parameters after your call.") from None
+
+
+def as_names(value, what: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise CheckFailed(f"{what} returned {describe(value)}; expected a list of parameter names.",
+                          "Return [name for name, p in model.named_parameters() if p.requires_grad].")
+    return list(value)
+
+
+# --- replace_head --------------------------------------------------------------------------------
+@check(points=2, title="replace_head puts a new Linear(fc.in_features, num_classes) in place and returns the model")
+def replace_head_new_linear(ctx):
+    models = [("the pretrained backbone", pretrained(ctx), WIDTHS[-1]),
+              (f"a backbone of widths {OTHER_WIDTHS}", scratch(ctx, OTHER_WIDTHS), OTHER_WIDTHS[-1])]
+    if importlib.util.find_spec("torchvision") is not None:
+        models.append(("torchvision's resnet18", ctx.probe("resnet18", store=True, label="torchvision resnet18"), 512))
+    for what, model, features in models:
+        returned = ctx.new("replace_head", model, 3)
+        if not ctx.probe("same_object", returned, model, label="comparing models"):
+            raise CheckFailed(f"replace_head on {what} returned a different object than the model it was given.",
+                              "Change model.fc in place and `return model`.")
+        fc = ctx.probe("module_info", model, "fc", label="reading model.fc")
+        got = (fc or {}).get("settings", {})
+        if not fc or fc.get("kind") != "Linear" or (got.get("in_features"), got.get("out_features")) != (features, 3):
+            hint = "Create nn.Linear(model.fc.in_features, num_classes) and assign it to model.fc."
+            if got.get("in_features") == 512 and features != 512:
+                hint = ("The head's in_features is hard-coded to 512 (resnet18's value); read it from the model: "
+                        "model.fc.in_features.")
+            raise CheckFailed(f"After replace_head({what}, 3), model.fc is {fc.get('kind') if fc else None} with "
+                              f"in_features={got.get('in_features')}, out_features={got.get('out_features')}; "
+                              f"expected Linear({features}, 3).", hint)
+
+
+@check(points=1, title="the new head sits on the old head's device and dtype")
+def replace_head_device_dtype(ctx):
+    model = scratch(ctx, dtype="float64")
+    ctx.new("replace_head", model, 4)
+    fc = ctx.probe("module_info", model, "fc", label="reading model.fc") or {}
+    weight = fc.get("tensors", {}).get("weight")
+    if not isinstance(weight, TensorData) or weight.dtype != "float64" or not weight.device.startswith(ctx.device):
+        got = f"{weight.dtype} on {weight.device}" if isinstance(weight, TensorData) else describe(weight)
+        raise CheckFailed(f"On a float64 backbone on {ctx.device}, the new head's weight is {got}; expected float64 "
+                          f"on {ctx.device}.",
+                          "Make the new Linear match the old one: .to(device=old.weight.device, dtype=old.weight.dtype) "
+                          "(or pass device= and dtype= when creating it).")
+
+
+# --- freeze_except -------------------------------------------------------------------------------
+def expect_frozen(ctx, model, trainable, returned, call: str) -> None:
+    flags = trainable_flags(ctx, model)
+    prefixes = (trainable,) if isinstance(trainable, str) else tuple(trainable)
+    want = [name for name in flags if name.startswith(prefixes)]
+    got = [name for name, flag in flags.items() if flag]
+    if got != want:
+        extra, missing = sorted(set(got) - set(want)), sorted(set(want) - set(got))
+        hint = "requires_grad=False where the name starts with none of the prefixes, requires_grad=True on the rest."
+        if isinstance(trainable, str) and extra:
+            hint = ("A single string is one prefix: iterating 'fc' gives 'f' and 'c'. Wrap a string in a tuple "
+                    "before using it.")
+        elif missing and all(n.startswith("fc") for n in missing):
+            hint = "The new head `fc` must stay trainable: it is the only part that knows the new classes."
+        elif missing:
+            hint = ("freeze_except must also set requires_grad=True on the parameters it keeps (an earlier call "
+                    "may have frozen them).")
+        raise CheckFailed(f"After {call}: trainable but should be frozen: {extra[:4] or 'none'}; frozen but should "
+                          f"be trainable: {missing[:4] or 'none'}.", hint)
+    names = as_names(returned, call)
+    if names != want:
+        raise CheckFailed(f"{call} returned {names[:4]}... ({len(names)} names); expected the {len(want)} trainable "
+                          "names in named_parameters() order.",
+                          "Return [name for name, p in model.named_parameters() if p.requires_grad].")
+
+
+@check(points=2, title="freeze_except trains only layer4 and fc by default, and returns their names")
+def freeze_default(ctx):
+    model = pretrained(ctx)
+    expect_frozen(ctx, model, DEFAULT_TRAINABLE, ctx.call("freeze_except", model), "freeze_except(model)")
+
+
+@check(points=1, title="freeze_except takes other prefixes, a single string, and unfreezes what it keeps")
+def freeze_prefixes(ctx):
+    model = pretrained(ctx)
+    for trainable in (("layer3", "layer4", "fc"), ["bn1", "layer2"], "fc", ("layer4", "fc")):
+        returned = ctx.call("freeze_except", model, trainable)  # the same model: later calls must unfreeze
+        expect_frozen(ctx, model, trainable, returned, f"freeze_except(model, {trainable!r})")
+
+
+# --- make_optimizer ------------------------------------------------------------------------------
+@check(points=2, title="make_optimizer's parameter groups hold exactly the trainable parameters")
+def optimizer_groups(ctx):
+    model = pretrained(ctx)
+    ctx.probe("new_head", model, 3, ctx.seed, label="replacing the head")
+    ctx.probe("freeze", model, list(DEFAULT_TRAINABLE), label="freezing")
+    optimizer = ctx.new("make_optimizer", model, lr=0.01)
+    groups = ctx.probe("optimizer_groups", optimizer, model, label="reading the optimizer's parameter groups")
+    names = [str(n) for group in groups for n in group] if isinstance(groups, list) else []
+    want = [n for n, flag in trainable_flags(ctx, model).items() if flag]
+    frozen = sorted(set(names) - set(want) - {"?"})
+    if frozen:
+        raise CheckFailed(f"The optimizer holds {len(frozen)} frozen parameters, e.g. {frozen[:3]}.",
+                          "Give the optimizer only parameters with requires_grad=True: frozen ones would still be "
+                          "changed by weight decay or momentum, and cost memory.")
+    if "?" in names or len(names) != len(set(names)) or sorted(names) != sorted(want):
+        raise CheckFailed(f"The optimizer's groups hold {len(names)} tensors ({len(set(names))} distinct, "
+                          f"{names.count('?')} not in the model); expected the model's {len(want)} trainable parameters.",
+                          "[p for p in model.parameters() if p.requires_grad], each once.")
+
+
+# --- fine_tune -----------------------------------------------------------------------------------
+def tuned(ctx, epochs: int, model=None, *, lr: float = TUNE_LR, batch_size: int = TUNE_BATCH):
+    """Prepare a model with the grader's own code, run the student's fine_tune; return everything seen."""
+    from ..backbone import TARGET_CLASSES, target_split
+
+    train_x, train_y, val_x, val_y = target_split(seed=ctx.seed)
+    if model is None:
+        model = pretrained(ctx)
+        ctx.probe("new_head", model, len(TARGET_CLASSES), ctx.seed, label="replacing the head")
+        ctx.probe("freeze", model, list(DEFAULT_TRAINABLE), label="freezing")
+    flags = trainable_flags(ctx, model)
+    before = ctx.probe("state", model, label="reading the weights")
+    batches = ctx.probe("loader", ctx.tensor(train_x), ctx.tensor(train_y), batch_size, ctx.seed, store=True,
+                        label="making the DataLoader")
+    losses = ctx.call("fine_tune", model, batches, epochs=epochs, lr=lr, device=ctx.device)
+    after = ctx.probe("state", model, label="reading the weights")
+    return model, flags, before, after, losses, (train_x, train_y, val_x, val_y)
+
+
+def same_bits(a, b) -> bool:
+    return isinstance(a, TensorData) and isinstance(b, TensorData) and a.array.shape == b.array.shape \
+        and a.array.dtype == b.array.dtype and a.array.tobytes() == b.array.tobytes()
+
+
+@check(points=2, title="fine_tune leaves frozen parameters bit-identical and changes the head")
+def fine_tune_frozen(ctx):
+    _, flags, before, after, _, _ = tuned(ctx, epochs=1)
+    changed = [n for n, flag in flags.items() if not flag and not same_bits(before.get(n), after.get(n))]
+    if changed:
+        raise CheckFailed(f"fine_tune changed {len(changed)} frozen parameters, e.g. {changed[:3]}.",
+                          "Leave requires_grad as the caller set it, and optimise only the trainable parameters "
+                          "(make_optimizer): frozen layers keep their pretrained values.")
+    if all(same_bits(before.get(n), after.get(n)) for n in ("fc.weight", "fc.bias")):
+        raise CheckFailed("After fine_tune the head (fc) is unchanged: nothing was learned.",
+                          "Each batch: optimizer.zero_grad(), loss.backward(), optimizer.step().")
+
+
+@check(points=2, title="fine_tune leaves the running statistics of frozen BatchNorm layers unchanged")
+def fine_tune_bn_stats(ctx):
+    _, flags, before, after, _, _ = tuned(ctx, epochs=1)
+    frozen_bn = [k[: -len(".running_mean")] for k in before if k.endswith(".running_mean")
+                 and not flags.get(k[: -len(".running_mean")] + ".weight", True)]
+    drifted = [p for p in frozen_bn if not all(same_bits(before.get(f"{p}.{s}"), after.get(f"{p}.{s}"))
+                                               for s in ("running_mean", "running_var"))]
+    if drifted:
+        raise CheckFailed(f"fine_tune changed the running statistics of {len(drifted)} frozen BatchNorm layers, "
+                          f"e.g. {drifted[:3]}.",
+                          "model.train() puts every BatchNorm in training mode, and a BatchNorm in training mode "
+                          "updates its running mean and variance even when its weights are frozen. After "
+                          "model.train(), call .eval() on the BatchNorm layers whose parameters are all frozen.")
+
+
+def loss_values(losses, epochs: int, batches: int) -> list[float]:
+    """The per-epoch losses as floats, or feedback on their type and count."""
+    if not isinstance(losses, (list, tuple)) or not all(isinstance(v, (int, float, np.floating)) or (
+            isinstance(v, TensorData) and v.array.size == 1) for v in losses):
+        raise CheckFailed(f"fine_tune returned {describe(losses)}; expected a list of {epochs} floats.",
+                          "Collect float(loss) per batch and append their mean once per epoch.")
+    values = [float(v.array.reshape(())) if isinstance(v, TensorData) else float(v) for v in losses]
+    if len(values) != epochs:
+        hint = ("That is one value per batch: average the batch losses and return one number per epoch."
+                if len(values) == epochs * batches else "Return one number per epoch.")
+        raise CheckFailed(f"fine_tune(epochs={epochs}) returned {len(values)} losses; expected {epochs}.", hint)
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise CheckFailed(f"fine_tune returned losses {values}: not all finite and non-negative.")
+    return values
+
+
+@check(points=1, title="fine_tune returns one mean loss per epoch, falling")
+def fine_tune_losses(ctx):
+    epochs = 3
+    _, _, _, _, losses, (train_x, _, _, _) = tuned(ctx, epochs=epochs)
+    values = loss_values(losses, epochs, math.ceil(len(train_x) / TUNE_BATCH))
+    # With lr=0 nothing changes, so a mean loss barely depends on the batch size; a total grows with
+    # the number of batches (here 10 batches of 9 against 2 of 45).
+    small, large = 9, 45
+    per = {b: loss_values(tuned(ctx, epochs=1, lr=0.0, batch_size=b)[4], 1, math.ceil(len(train_x) / b))[0]
+           for b in (small, large)}
+    if per[large] > 0 and per[small] / per[large] > 2.5:
+        raise CheckFailed(f"With nothing learned (lr=0), your epoch loss is {per[small]:.3g} for batches of {small} "
+                          f"and {per[large]:.3g} for batches of {large}: it grows with the number of batches.",
+                          "That is the total over the epoch: divide by the number of batches (or of samples) to "
+                          "report the mean.")
+    if not values[-1] < values[0]:
+        raise CheckFailed(f"The losses {[round(v, 3) for v in values]} do not fall over {epochs} epochs.",
+                          "Check that the optimizer steps on the trainable parameters every batch.")
+
+
+def accuracy(ctx, model, val_x, val_y) -> float:
+    scores = ctx.probe("predict", model, ctx.tensor(val_x), label="the fine-tuned model on validation images")
+    if not isinstance(scores, TensorData) or scores.array.shape != (len(val_y), len(set(val_y.tolist()))):
+        raise CheckFailed(f"The fine-tuned model returned {describe(scores)} for {len(val_y)} validation images.")
+    return float(np.mean(np.argmax(scores.array, axis=1) == val_y))
+
+
+@check(points=3, title="the fine-tuned model clears the target accuracy, shown beside training from scratch",
+       timeout=120)
+def fine_tune_accuracy(ctx):
+    from ..backbone import TARGET_CLASSES
+
+    model, _, _, _, _, (_, _, val_x, val_y) = tuned(ctx, epochs=TUNE_EPOCHS)
+    tuned_acc = accuracy(ctx, model, val_x, val_y)
+    try:  # the same budget from random weights, everything trainable: what pretraining buys
+        fresh = scratch(ctx, num_classes=len(TARGET_CLASSES))
+        from_scratch = f"{accuracy(ctx, tuned(ctx, TUNE_EPOCHS, model=fresh)[0], val_x, val_y):.2f}"
+    except Exception as e:  # only sets the scene; the check is about the fine-tuned model
+        from_scratch = f"- ({type(e).__name__})"
+    table = Table(f"target validation accuracy after {TUNE_EPOCHS} epochs of your fine_tune (seed {ctx.seed})",
+                  ("model", "accuracy"), (("pretrained, layer4 + fc trained", f"{tuned_acc:.2f}"),
+                                          ("same budget from scratch", from_scratch),
+                                          ("needed for this check", f"{TUNE_THRESHOLD:.2f}")))
+    if tuned_acc < TUNE_THRESHOLD:
+        raise CheckFailed(f"After fine_tune the pretrained model reaches {tuned_acc:.2f} on the new classes; this "
+                          f"check needs {TUNE_THRESHOLD:.2f}.",
+                          "Train the head and layer4 with cross-entropy on every batch, and keep frozen BatchNorm "
+                          "layers in eval mode.", (table,))
+    return Detail(f"accuracy {tuned_acc:.2f} fine-tuned vs {from_scratch} from scratch", (table,))
