@@ -1,4 +1,4 @@
-"""Median wall time of `cnn-grade exerciseN` (1-4) on the keys, next to `python -c "import torch"`.
+"""Median wall time of `cnn-grade exerciseN` (1-5) on the keys, next to `python -c "import torch"`.
 
 Run from the repository root:  python benchmarks/latency.py [--repeat 7]
 Runs are interleaved (one of each per round) so a busy moment hurts every command alike.
@@ -22,7 +22,7 @@ def commands() -> dict[str, list[str]]:
     beside = Path(sys.executable).with_name("cnn-grade")  # the script of this environment
     grader = str(beside) if beside.exists() else shutil.which("cnn-grade") or "cnn-grade"
     runs = {"import torch": [sys.executable, "-c", "import torch"]}
-    for n in (1, 2, 3, 4):
+    for n in (1, 2, 3, 4, 5):
         key = REPO / "solutions" / f"exercise{n}.py"
         runs[f"cnn-grade exercise{n}"] = [grader, f"exercise{n}", "--file", str(key), "--format", "json"]
     return runs
