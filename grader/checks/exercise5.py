@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 
@@ -152,11 +153,22 @@ def optimizer_groups(ctx):
 
 
 # --- fine_tune -----------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4)
+def split(seed: int) -> tuple[np.ndarray, ...]:
+    """The few-shot target task for a seed, read once per run (arrays made read-only: they are shared)."""
+    from ..backbone import target_split
+
+    arrays = target_split(seed=seed)
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
 def tuned(ctx, epochs: int, model=None, *, lr: float = TUNE_LR, batch_size: int = TUNE_BATCH):
     """Prepare a model with the grader's own code, run the student's fine_tune; return everything seen."""
-    from ..backbone import TARGET_CLASSES, target_split
+    from ..backbone import TARGET_CLASSES
 
-    train_x, train_y, val_x, val_y = target_split(seed=ctx.seed)
+    train_x, train_y, val_x, val_y = split(ctx.seed)
     if model is None:
         model = pretrained(ctx)
         ctx.probe("new_head", model, len(TARGET_CLASSES), ctx.seed, label="replacing the head")
