@@ -38,9 +38,7 @@ def as_array(value, what: str) -> np.ndarray:
 
 def tolerance(dtype: np.dtype, scale: float) -> float:
     """Absolute tolerance for a result of this dtype whose values are about `scale` in size."""
-    eps = 1e-4 if np.dtype(dtype) in (np.float16, np.float32) else 1e-9
-    if np.dtype(dtype) == np.float16:
-        eps = 1e-2
+    eps = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 1e-4}.get(np.dtype(dtype), 1e-9)
     return eps * max(1.0, scale)
 
 
