@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=30, help="training images per target class")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=1e-2)
+    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--optimiser", choices=sorted(OPTIMISERS), default="adam")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

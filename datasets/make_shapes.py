@@ -117,7 +117,11 @@ def build(out: Path) -> list[Path]:
         save_npz(path, images=images, labels=labels)
         sums.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n")
         written.append(path)
-    (out / "SHA256SUMS").write_text("".join(sums))
+    listed = out / "SHA256SUMS"
+    ours = {path.name for path in written}
+    kept = [line + "\n" for line in (listed.read_text().splitlines() if listed.exists() else [])
+            if line.split() and line.split()[-1] not in ours]  # e.g. the backbone's line stays
+    listed.write_text("".join(sums + kept))
     return [*written, out / "SHA256SUMS"]
 
 

@@ -16,11 +16,11 @@ from ..sandbox.protocol import TensorData
 
 WIDTHS, OTHER_WIDTHS = (16, 32, 64, 128), (8, 16, 24, 40)
 DEFAULT_TRAINABLE = ("layer4", "fc")
-# The budget and bar of `fine_tune_accuracy` (3 new classes, chance 0.33). Correct loops of every allowed
-# style reach 0.81-0.98 with the shipped backbone (SGD with momentum is the slowest; keeping BatchNorm
-# statistics with momentum=0 instead of eval mode normalises with batch statistics and is the least
-# stable); a loop that never steps stays at chance. The bar leaves room for both.
-TUNE_EPOCHS, TUNE_BATCH, TUNE_LR = 8, 16, 1e-3
+# The budget and bar of `fine_tune_accuracy` (3 new classes, chance 0.33). At lr 3e-3 student-style loops
+# with Adam, plain SGD and SGD with momentum all reached at least 0.92 over 30 seeds (at 1e-3 plain SGD fell
+# to 0.67); keeping BatchNorm statistics with momentum=0 rather than eval mode is the least stable allowed
+# style. A loop that never steps stays at chance. The bar leaves room for all of them.
+TUNE_EPOCHS, TUNE_BATCH, TUNE_LR = 8, 16, 3e-3
 TUNE_THRESHOLD = 0.6
 
 
