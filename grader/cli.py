@@ -197,6 +197,71 @@ def grade_all(device, seed, fmt, output, timeout, verbose):
     _emit(reports, fmt, output, verbose)
     sys.exit(0 if all(r.all_passed for r in reports) else 1)
 
+# -- instructors ------------------------------------------------------------------------------
+# Each command below calls one keyword-only function; the work lives in its own module.
+
+
+@cli.command("build")
+@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=Path("solutions"),
+              show_default=True, help="Folder of solution keys with # BEGIN/END SOLUTION markers.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write a student release to this folder (without solutions/) instead of ./exercises.")
+@click.option("--force", is_flag=True, help="Overwrite files students changed (a backup is kept).")
+@click.option("--placeholder", default=None, help="Code put where the solution was (default: raise NotImplementedError).")
+def build_command(source, out, force, placeholder):
+    """Generate the student stubs and notebooks from the solution keys."""
+    from .build import build_release, print_build
+
+    print_build(build_release(source=source, out=out, force=force, placeholder=placeholder), _console())
+
+
+@cli.command("verify")
+@click.argument("exercises", nargs=-1)
+@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=Path("solutions"),
+              show_default=True, help="Folder of solution keys.")
+@click.option("--seeds", default="3", show_default=True, help="How many seeds to grade each key with.")
+@click.option("--mutants", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Mutants graded per exercise (0 skips the mutation report).")
+def verify_command(exercises, source, seeds, mutants):
+    """Prove the keys score full marks, the stubs zero, and measure what the checks catch."""
+    from .verify import print_verify, verify
+
+    result = verify(exercises=exercises or None, source=source, seeds=seeds, mutants=mutants)
+    print_verify(result, _console())
+    sys.exit(0 if result.ok else 1)
+
+
+@cli.command("batch")
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where grades.csv, grades.json and feedback/ go (default: SUBMISSIONS/../gradebook).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Parallel graders (default: the core count).")
+@click.option("--exercise", "exercises", multiple=True, help="Grade only these exercises (repeatable).")
+@click.option("--force", is_flag=True, help="Grade again what is already in the gradebook.")
+@click.option("--seed", type=int, default=None, help="Seed of the hidden inputs (default: per exercise, or $CNN_GRADE_SEED).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Seconds allowed for each call into student code.")
+def batch_command(submissions, out, workers, exercises, force, seed, timeout):
+    """Grade a folder of students (one sub-folder each) into a gradebook."""
+    from .batch import grade_batch, print_batch
+
+    result = grade_batch(submissions, out=out, workers=workers, exercises=exercises or None, force=force,
+                         seed=seed, timeout=timeout)
+    print_batch(result, _console())
+
+
+@cli.command("gradescope-bundle")
+@click.argument("exercise")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The zip to write.")
+@click.option("--visibility", type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+              default="visible", show_default=True, help="Gradescope visibility of the checks' results.")
+def gradescope_bundle_command(exercise, out, visibility):
+    """Write a Gradescope autograder.zip that grades EXERCISE."""
+    from .bundle import gradescope_bundle, print_bundle
+
+    print_bundle(gradescope_bundle(exercise, out=out, visibility=visibility), _console())
+
 
 def main() -> None:
     """Entry point: tool errors exit 2 with one message; a grader bug is reported, not dumped."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from .errors import ToolError
 from .exercises import Exercise
 
+SUFFIXES = (".py", ".ipynb")
 MAX_BYTES = 1_000_000  # a larger file is refused: no exercise needs it
 # Ways to reach a module without an import statement; refused where imports are restricted.
 DYNAMIC_IMPORT_NAMES = frozenset({"__import__", "importlib", "builtins", "__builtins__", "exec", "eval",
@@ -29,23 +30,50 @@ class Submission:
 
 
 def locate(exercise: Exercise, file: str | Path | None = None, start: Path | None = None) -> Path:
-    """The file to grade: --file if given, else exercises/<name>.py here or in a parent folder."""
+    """The file to grade: --file if given, else exercises/<name>.py or .ipynb here or in a parent folder."""
     if file is not None:
         path = Path(file).expanduser()
         if not path.exists():
             raise ToolError(f"No such file: {path}")
         if not path.is_file():
             raise ToolError(f"Not a file: {path}")
-        if path.suffix != ".py":
-            raise ToolError(f"Cannot grade {path.name}: give a .py file.")
+        if path.suffix not in SUFFIXES:
+            raise ToolError(f"Cannot grade {path.name}: give a .py file or a .ipynb notebook.")
         return path
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        candidate = folder / "exercises" / exercise.filename
-        if candidate.is_file():
-            return candidate
-    raise ToolError(f"No exercises/{exercise.filename} in {here} or its parent folders. "
+        found = find_in(exercise, folder / "exercises")
+        if found is not None:
+            return found
+    raise ToolError(f"No exercises/{exercise.name}.py or .ipynb in {here} or its parent folders. "
                     f"Run cnn-grade from your course folder, or pass --file PATH.")
+
+
+def find_in(exercise: Exercise, folder: Path) -> Path | None:
+    """The one file of `exercise` in `folder` to grade, or None; a ToolError when both were edited.
+
+    With both exerciseN.py and exerciseN.ipynb present, the one still equal to the released stub
+    is the one the student did not work on, so the other is graded.
+    """
+    candidates = [folder / f"{exercise.name}{suffix}" for suffix in SUFFIXES]
+    present = [p for p in candidates if p.is_file()]
+    if len(present) < 2:
+        return present[0] if present else None
+    edited = [p for p in present if not _still_stub(exercise, p)]
+    if len(edited) == 1:
+        return edited[0]
+    if not edited:
+        return present[0]  # neither started: the .py scores the same zero
+    raise ToolError(f"Both {present[0]} and {present[1].name} differ from the released stub: "
+                    f"say which to grade with --file.")
+
+
+def _still_stub(exercise: Exercise, path: Path) -> bool:
+    try:
+        sub = load(exercise, path)
+    except ToolError:
+        return False
+    return not sub.problems and is_stub(exercise, sub.source)
 
 
 def load(exercise: Exercise, path: Path) -> Submission:
