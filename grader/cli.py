@@ -142,7 +142,7 @@ def list_exercises():
     from rich.table import Table
 
     from .scores import last_score
-    from .submission import is_stub, locate
+    from .submission import is_stub, load, locate
 
     table = Table(title="cnn-grade exercises")
     for column in ("exercise", "alias", "title", "points", "your file"):
@@ -151,17 +151,17 @@ def list_exercises():
         points = sum(spec.points for spec in ex.checks())
         try:
             path = locate(ex)
-        except ToolError:
-            state = "[dim]no file[/]"
+        except ToolError as e:
+            state = "[dim]no file[/]" if "No exercises/" in str(e) else "[red]both .py and .ipynb edited[/]"
         else:
             last = last_score(path)
-            source = path.read_text(encoding="utf-8", errors="replace")
             if last is not None:
                 state = "[green]complete[/]" if last[0] == last[1] else f"[yellow]{last[0]:g}/{last[1]:g}[/]"
-            elif is_stub(ex, source):
+            elif is_stub(ex, load(ex, path).source):
                 state = "stub"
             else:
                 state = "edited"
+            state += f" ({path.name})"
         table.add_row(ex.name, ex.slug, ex.title, f"{points:g}", state)
     _console().print(table)
 

@@ -14,8 +14,10 @@ from .sandbox.protocol import TensorData
 class Context:
     """Handed to every check; calls go to the child, judging stays here."""
 
-    def __init__(self, sandbox, *, seed: int, device: str, check_name: str, timeout: float | None = None):
+    def __init__(self, sandbox, *, seed: int, device: str, check_name: str, timeout: float | None = None,
+                 place=None):
         self.sandbox = sandbox
+        self.place = place or (lambda line: f"line {line}")  # a source line in the student's terms
         self.seed = seed
         self.device = device
         self.timeout = timeout

@@ -82,7 +82,7 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
     if not sub.problems:
         # Start the child first: it imports its libraries while this process imports torch below.
         sandbox = Sandbox(sub.source, str(path), imports=ex.child_imports, blocked=ex.blocked,
-                          memory_mb=memory_mb, timeout=timeout)
+                          memory_mb=memory_mb, timeout=timeout, relabel=sub.relabel)
         sandbox.start()
     try:
         device = resolve_device(device)
@@ -93,10 +93,11 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
                                    "Fix the problem above, then grade again.") for s in specs]
         else:
             results = [run_check(s, Context(sandbox, seed=seed, device=device, check_name=s.name,
-                                            timeout=max(s.timeout or 0.0, timeout))) for s in specs]
+                                            timeout=max(s.timeout or 0.0, timeout), place=sub.place))
+                       for s in specs]
     finally:
         if sandbox is not None:
             sandbox.close()
             output, truncated = sandbox.output  # complete only once the child is gone
     return Report(ex.name, ex.title, str(path), seed, device, tuple(results), output, truncated,
-                  notes=sub.problems, duration=time.perf_counter() - started)
+                  notes=sub.problems + sub.notes, duration=time.perf_counter() - started)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from .errors import ToolError
 from .exercises import Exercise
+from .notebook import NotebookError, NotebookSource, read_notebook
 
 SUFFIXES = (".py", ".ipynb")
 MAX_BYTES = 1_000_000  # a larger file is refused: no exercise needs it
+MAX_NOTEBOOK_BYTES = 20_000_000  # notebooks carry outputs (plots!); their code still obeys MAX_BYTES
 # Ways to reach a module without an import statement; refused where imports are restricted.
 DYNAMIC_IMPORT_NAMES = frozenset({"__import__", "importlib", "builtins", "__builtins__", "exec", "eval",
                                   "compile", "globals", "__loader__", "__spec__", "ctypes", "subprocess"})
@@ -23,10 +25,20 @@ class Submission:
     path: Path
     source: str
     problems: tuple[str, ...] = ()  # each a full message; non-empty means the code is not run
+    notes: tuple[str, ...] = ()  # remarks that do not stop grading (e.g. notebook magics skipped)
+    notebook: NotebookSource | None = None  # set for .ipynb files: maps source lines back to cells
 
     @property
     def display_name(self) -> str:
         return str(self.path)
+
+    def place(self, line: int) -> str:
+        """Where a line of the graded source is, in the student's terms: "line 12" or "cell 4, line 2"."""
+        return self.notebook.place(line) if self.notebook else f"line {line}"
+
+    def relabel(self, text: str) -> str:
+        """Rewrite "line N" in a message about the graded source in the student's terms."""
+        return self.notebook.relabel(text) if self.notebook else text
 
 
 def locate(exercise: Exercise, file: str | Path | None = None, start: Path | None = None) -> Path:
@@ -77,20 +89,31 @@ def _still_stub(exercise: Exercise, path: Path) -> bool:
 
 
 def load(exercise: Exercise, path: Path) -> Submission:
-    """Read the file and run the static checks; unreadable files are tool errors."""
+    """Read the file (a .py or a notebook's code cells) and run the static checks; unreadable files are tool errors."""
     try:
         data = path.read_bytes()
     except OSError as e:
         raise ToolError(f"Cannot read {path}: {e.strerror or e}") from None
-    if len(data) > MAX_BYTES:
-        return Submission(path, "", (f"{path.name} is {len(data):,} bytes; files over {MAX_BYTES:,} bytes are not graded.",))
+    is_notebook = path.suffix == ".ipynb"
+    cap = MAX_NOTEBOOK_BYTES if is_notebook else MAX_BYTES
+    if len(data) > cap:
+        return Submission(path, "", (f"{path.name} is {len(data):,} bytes; files over {cap:,} bytes are not graded.",))
     if b"\0" in data:
         return Submission(path, "", (f"{path.name} is not a text file (it contains NUL bytes).",))
     try:
-        source = data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         return Submission(path, "", (f"{path.name} is not UTF-8 text (byte {e.start}).",))
-    return Submission(path, source, tuple(static_problems(exercise, source, path.name)))
+    if not is_notebook:
+        return Submission(path, text, tuple(static_problems(exercise, text, path.name)))
+    try:
+        notebook = read_notebook(text, path.name)
+    except NotebookError as e:
+        return Submission(path, "", (str(e),))
+    if len(notebook.source.encode()) > MAX_BYTES:
+        return Submission(path, "", (f"The code cells of {path.name} hold over {MAX_BYTES:,} bytes; not graded.",))
+    problems = tuple(notebook.relabel(p) for p in static_problems(exercise, notebook.source, path.name))
+    return Submission(path, notebook.source, problems, notebook.notes, notebook)
 
 
 def static_problems(exercise: Exercise, source: str, name: str) -> list[str]:

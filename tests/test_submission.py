@@ -44,10 +44,10 @@ def test_locate_with_a_directory(tmp_path):
         locate(EX1, folder)
 
 
-@pytest.mark.parametrize("name", ["answer.txt", "exercise1.ipynb", "exercise1"])
+@pytest.mark.parametrize("name", ["answer.txt", "exercise1.ipynb.bak", "exercise1"])
 def test_locate_with_the_wrong_suffix(tmp_path, name):
     path = write(tmp_path / name, "x = 1\n")
-    with pytest.raises(ToolError, match=r"\.py"):
+    with pytest.raises(ToolError, match=r"\.py file or a \.ipynb"):
         locate(EX1, path)
 
 

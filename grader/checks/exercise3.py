@@ -257,7 +257,7 @@ def device_agnostic(ctx):
     found = device_names(ctx.source)
     if found:
         line, what = found[0]
-        raise CheckFailed(f"line {line} names a device ({what}).",
+        raise CheckFailed(f"{ctx.place(line).capitalize()} names a device ({what}).",
                           "Let the caller choose the device (model.to(device)); inside the model use x.device or "
                           "a parameter's device, never 'cuda', .cuda() or torch.device(...).")
     handle = model(ctx)

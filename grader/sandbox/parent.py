@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import CallTimeout, ChildDied, RaisedInfo, StudentRaised
@@ -48,8 +49,9 @@ class Sandbox:
     """One student submission behind a process boundary; a dead child is replaced on the next call."""
 
     def __init__(self, source: str, filename: str, *, imports=("numpy",), blocked=(), memory_mb: int | None = 2048,
-                 timeout: float = 10.0, startup_timeout: float = 120.0):
+                 timeout: float = 10.0, startup_timeout: float = 120.0, relabel=None):
         self.source, self.filename = source, filename
+        self.relabel = relabel or (lambda text: text)  # "line N" -> the student's terms (notebook cells)
         self.config = {"imports": list(imports), "blocked": list(blocked), "memory_mb": memory_mb}
         self.timeout, self.startup_timeout = timeout, startup_timeout
         self.proc: subprocess.Popen | None = None
@@ -155,7 +157,9 @@ class Sandbox:
             self._kill()
             raise ChildDied("it sent a reply of the wrong shape")
         if not reply["ok"]:
-            raise StudentRaised(target, _raised(reply.get("error")))
+            info = _raised(reply.get("error"))
+            info = replace(info, traceback=self.relabel(info.traceback), where=self.relabel(info.where))
+            raise StudentRaised(target, info)
         return reply
 
     # -- plumbing -----------------------------------------------------------------------------
