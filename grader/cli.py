@@ -219,14 +219,30 @@ def build_command(source, out, force, placeholder):
 @click.argument("exercises", nargs=-1)
 @click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=Path("solutions"),
               show_default=True, help="Folder of solution keys.")
-@click.option("--seeds", default="3", show_default=True, help="How many seeds to grade each key with.")
+@click.option("--seeds", default="3", show_default=True,
+              help="Seeds to grade each key with: a count (the exercise's seed and the next ones) or a list 1,2,3.")
 @click.option("--mutants", type=click.IntRange(min=0), default=20, show_default=True,
               help="Mutants graded per exercise (0 skips the mutation report).")
-def verify_command(exercises, source, seeds, mutants):
+@click.option("--check", "checks", multiple=True,
+              help="Keep only this check (repeatable; one exercise): how much does it catch alone?")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Parallel grading runs (default: the core count, at most 8).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Seconds allowed for each call into the graded code.")
+def verify_command(exercises, source, seeds, mutants, checks, workers, timeout):
     """Prove the keys score full marks, the stubs zero, and measure what the checks catch."""
-    from .verify import print_verify, verify
+    from .verify import verify
+    from .verify_text import print_verify, progress_bar
 
-    result = verify(exercises=exercises or None, source=source, seeds=seeds, mutants=mutants)
+    kept = None
+    if checks:
+        if len(exercises) != 1:
+            raise ToolError("--check names checks of one exercise: give exactly one exercise, e.g. "
+                            "cnn-grade verify exercise1 --check values_plain.")
+        kept = {resolve(exercises[0]).name: checks}
+    with progress_bar(_console(sys.stderr)) as step:
+        result = verify(exercises=exercises or None, source=source, seeds=seeds, mutants=mutants, checks=kept,
+                        workers=workers, timeout=timeout, progress=step)
     print_verify(result, _console())
     sys.exit(0 if result.ok else 1)
 
@@ -242,12 +258,22 @@ def verify_command(exercises, source, seeds, mutants):
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Seconds allowed for each call into student code.")
 def batch_command(submissions, out, workers, exercises, force, seed, timeout):
-    """Grade a folder of students (one sub-folder each) into a gradebook."""
+    """Grade a folder of students (one sub-folder each) into a gradebook.
+
+    Exit code 0 when every cell is graded (whatever the scores), 1 when some could not be
+    graded this time (run again to finish), 2 for a tool error.
+    """
     from .batch import grade_batch, print_batch
 
-    result = grade_batch(submissions, out=out, workers=workers, exercises=exercises or None, force=force,
-                         seed=seed, timeout=timeout)
-    print_batch(result, _console())
+    console = _console()
+    try:  # Ctrl-C or SIGTERM: every finished cell is already saved
+        result = grade_batch(submissions, out=out, workers=workers, exercises=exercises or None, force=force,
+                             seed=seed, timeout=timeout, console=console)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: the gradebook keeps what was graded; run the same command again to resume.", err=True)
+        sys.exit(130)
+    print_batch(result, console)
+    sys.exit(0 if result.complete else 1)
 
 
 @cli.command("gradescope-bundle")
@@ -256,11 +282,22 @@ def batch_command(submissions, out, workers, exercises, force, seed, timeout):
               show_default=True, help="The zip to write.")
 @click.option("--visibility", type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
               default="visible", show_default=True, help="Gradescope visibility of the checks' results.")
-def gradescope_bundle_command(exercise, out, visibility):
+@click.option("--hidden", multiple=True, metavar="CHECK",
+              help="Hold this check's result back from students (repeatable; names as in --format json).")
+@click.option("--hidden-visibility", type=click.Choice(["hidden", "after_due_date", "after_published"]),
+              default="hidden", show_default=True, help="When the --hidden checks' results are shown.")
+@click.option("--seed", type=int, default=None,
+              help="Seed of the hidden inputs on Gradescope (default: the exercise's, as students see locally).")
+@click.option("--torch-spec", default="torch", show_default=True, help="What setup.sh asks pip for as torch.")
+@click.option("--pip-index-args", default="", help="pip options for installing torch, e.g. --index-url of a "
+              "CPU-only wheel index (setup.sh's $PIP_INDEX_ARGS overrides it).")
+def gradescope_bundle_command(exercise, out, visibility, hidden, hidden_visibility, seed, torch_spec, pip_index_args):
     """Write a Gradescope autograder.zip that grades EXERCISE."""
     from .bundle import gradescope_bundle, print_bundle
 
-    print_bundle(gradescope_bundle(exercise, out=out, visibility=visibility), _console())
+    print_bundle(gradescope_bundle(exercise, out=out, visibility=visibility, hidden=hidden,
+                                   hidden_visibility=hidden_visibility, seed=seed, torch_spec=torch_spec,
+                                   pip_index_args=pip_index_args), _console())
 
 
 def main() -> None:

@@ -218,3 +218,24 @@ def test_cli_asks_for_file_when_both_were_edited(both, monkeypatch):
     result = CliRunner().invoke(cli, ["exercise1"])
     assert result.exit_code == 2
     assert "--file" in result.output and "Traceback" not in result.output
+
+
+def test_the_notebooks_own_grading_cell_is_skipped_without_a_remark():
+    nb = v4.new_notebook(cells=[v4.new_code_cell("a = 1"), v4.new_code_cell("!cnn-grade exercise1 --file exercise1.ipynb")])
+    got = read_notebook(nbformat.writes(nb), "n.ipynb")
+    assert "cnn-grade" not in got.source and got.notes == ()
+
+
+def test_a_file_as_build_recorded_it_counts_as_released(both):
+    import hashlib
+
+    from grader.markers import make_stub
+
+    # A stub with a custom placeholder does not look like one, but the build record knows it.
+    (both / "exercise1.py").write_text(make_stub((REPO / "solutions/exercise1.py").read_text(), placeholder="pass"))
+    write(notebook_of(REPO / "solutions/exercise1.py"), both / "exercise1.ipynb")
+    with pytest.raises(ToolError):
+        find_in(EX1, both)
+    digest = hashlib.sha256((both / "exercise1.py").read_bytes()).hexdigest()
+    (both / ".cnn-grade-build.json").write_text(json.dumps({"sha256": {"exercises/exercise1.py": digest}}))
+    assert find_in(EX1, both) == both / "exercise1.ipynb"

@@ -9,7 +9,7 @@ import re
 import stat
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from grader.results import CheckResult, Report
@@ -17,6 +17,8 @@ from grader.results import CheckResult, Report
 # Everything XML 1.0 forbids (most C0 controls, NUL, lone surrogates, U+FFFE/U+FFFF).
 # ElementTree escapes markup but happily writes these, and parsers then reject the file.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# When Gradescope shows a test's result to students (its own four words).
+GRADESCOPE_VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
 
 
 def to_json(report: Report) -> str:
@@ -44,8 +46,13 @@ def to_json(report: Report) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def to_gradescope(report: Report) -> str:
-    """The report as a Gradescope autograder results.json."""
+def to_gradescope(report: Report, visibility: str = "visible", per_check: Mapping[str, str] | None = None) -> str:
+    """The report as a Gradescope autograder results.json; `per_check` maps check names to their own visibility."""
+    per_check = dict(per_check or {})
+    for value in (visibility, *per_check.values()):
+        if value not in GRADESCOPE_VISIBILITIES:
+            known = ", ".join(GRADESCOPE_VISIBILITIES)
+            raise ValueError(f"Unknown Gradescope visibility {value!r}: use one of {known}.")
     tests = [
         {
             "name": _clean(c.title),
@@ -54,7 +61,7 @@ def to_gradescope(report: Report) -> str:
             "max_score": float(c.max_score),
             "status": "passed" if c.passed else "failed",
             "output": _clean(_gradescope_test_output(c)),
-            "visibility": "visible",
+            "visibility": per_check.get(c.name, visibility),
         }
         for i, c in enumerate(report.checks, start=1)
     ]
