@@ -206,6 +206,8 @@ def errors_mismatch(ctx):
     expect_same(case, ctx)
     ctx.expect_value_error("conv2d", "x with 3 channels and weight expecting 2", case.x, case.weight[:, :2])
     ctx.expect_value_error("conv2d", "4 filters and a bias of length 3", case.x, case.weight, bias=case.bias[:3])
+    # A length-1 bias would broadcast silently: only an explicit shape test refuses it.
+    ctx.expect_value_error("conv2d", "4 filters and a bias of length 1", case.x, case.weight, bias=case.bias[:1])
 
 
 @check(points=1, title="raises ValueError for stride < 1, padding < 0 or a kernel larger than the padded input")
@@ -217,6 +219,9 @@ def errors_hyper(ctx):
     case = make_case(ctx.rng, 2, 3, (6, 6))
     ctx.expect_value_error("conv2d", "stride=0", case.x, case.weight, stride=0)
     ctx.expect_value_error("conv2d", "stride=(1, 0)", case.x, case.weight, stride=(1, 0))
+    # Slicing refuses a step of 0 by itself, but walks backwards with a negative one.
+    ctx.expect_value_error("conv2d", "stride=-1", case.x, case.weight, stride=-1)
+    ctx.expect_value_error("conv2d", "stride=(1, -2)", case.x, case.weight, stride=(1, -2))
     ctx.expect_value_error("conv2d", "padding=-1", case.x, case.weight, padding=-1)
     ctx.expect_value_error("conv2d", "a 7x7 kernel on a 6x6 input without padding", case.x,
                        ctx.rng.standard_normal((3, 2, 7, 7)))
