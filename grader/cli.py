@@ -70,6 +70,10 @@ def grading_options(fn):
                      help="Write the report to this file (the text report still goes to the terminal)."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
                      help="Seconds allowed for each call into student code."),
+        click.option("--total-timeout", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
+                     help="Seconds allowed for the whole run; checks not started by then are marked timeout."),
+        click.option("--memory", "memory_mb", type=click.IntRange(min=256), default=2048, show_default=True,
+                     help="MiB of memory the student code may use (where the system can cap it)."),
         click.option("-v", "--verbose", is_flag=True, help="Show student tracebacks and all captured output."),
     ]
     for option in reversed(options):
@@ -110,11 +114,12 @@ def _grade_command(name: str) -> click.Command:
     @click.option("--file", "file", type=click.Path(path_type=Path), default=None,
                   help=f"Grade this file instead of exercises/{name}.py.")
     @grading_options
-    def grade(file, device, seed, fmt, output, timeout, verbose):
+    def grade(file, device, seed, fmt, output, timeout, total_timeout, memory_mb, verbose):
         from .engine import grade_exercise
         from .scores import record
 
-        report = grade_exercise(name, submission=file, seed=seed, device=device, timeout=timeout)
+        report = grade_exercise(name, submission=file, seed=seed, device=device, timeout=timeout,
+                                total_timeout=total_timeout, memory_mb=memory_mb)
         record(report)
         _emit([report], fmt, output, verbose)
         sys.exit(0 if report.all_passed else 1)
@@ -177,7 +182,7 @@ def show(exercise):
 
 @cli.command("all")
 @grading_options
-def grade_all(device, seed, fmt, output, timeout, verbose):
+def grade_all(device, seed, fmt, output, timeout, total_timeout, memory_mb, verbose):
     """Grade every exercise whose file exists, then print a summary."""
     from .engine import grade_exercise
     from .scores import record
@@ -189,7 +194,8 @@ def grade_all(device, seed, fmt, output, timeout, verbose):
             locate(ex)
         except ToolError:
             continue
-        report = grade_exercise(ex.name, seed=seed, device=device, timeout=timeout)
+        report = grade_exercise(ex.name, seed=seed, device=device, timeout=timeout, total_timeout=total_timeout,
+                                memory_mb=memory_mb)
         record(report)
         reports.append(report)
     if not reports:

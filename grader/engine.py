@@ -18,6 +18,7 @@ from .sandbox.parent import Sandbox
 SEED_VARIABLE = "CNN_GRADE_SEED"  # an instructor's CI sets it to change the hidden inputs
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MEMORY_MB = 2048
+DEFAULT_TOTAL_TIMEOUT = 600.0  # the whole run; exercises 3 and 5 train models and need a minute at most
 
 
 def resolve_seed(exercise_seed: int, seed: int | None) -> int:
@@ -65,7 +66,8 @@ def select_checks(specs: list, names: Iterable[str] | None) -> list:
 
 def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed: int | None = None,
                    device: str = "cpu", timeout: float = DEFAULT_TIMEOUT,
-                   memory_mb: int | None = DEFAULT_MEMORY_MB, checks: Iterable[str] | None = None) -> Report:
+                   memory_mb: int | None = DEFAULT_MEMORY_MB, checks: Iterable[str] | None = None,
+                   total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT) -> Report:
     """Grade one exercise's submission and return the Report (tool errors raise ToolError).
 
     `checks` keeps only the named checks (an instructor measuring a subset of the hidden tests).
@@ -77,8 +79,13 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
     seed = resolve_seed(ex.default_seed, seed)
     if timeout <= 0:
         raise ToolError("--timeout must be a positive number of seconds.")
+    if total_timeout is not None and total_timeout <= 0:
+        raise ToolError("--total-timeout must be a positive number of seconds.")
+    if memory_mb is not None and memory_mb < 256:
+        raise ToolError("--memory must be at least 256 MiB: Python and NumPy alone need about 100.")
+    deadline = started + total_timeout if total_timeout else None
 
-    sandbox, output, truncated = None, "", False
+    sandbox, output, truncated, limits = None, "", False, ()
     if not sub.problems:
         # Start the child first: it imports its libraries while this process imports torch below.
         sandbox = Sandbox(sub.source, str(path), imports=ex.child_imports, blocked=ex.blocked,
@@ -92,12 +99,28 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
             results = [CheckResult(s.name, s.title, "error", 0.0, s.points, f"not run: {summary}",
                                    "Fix the problem above, then grade again.") for s in specs]
         else:
-            results = [run_check(s, Context(sandbox, seed=seed, device=device, check_name=s.name,
-                                            timeout=max(s.timeout or 0.0, timeout), place=sub.place))
-                       for s in specs]
+            results = [run_within(deadline, total_timeout, s, Context(
+                sandbox, seed=seed, device=device, check_name=s.name, place=sub.place,
+                timeout=max(s.timeout or 0.0, timeout))) for s in specs]
     finally:
         if sandbox is not None:
             sandbox.close()
             output, truncated = sandbox.output  # complete only once the child is gone
+            limits = sandbox.limits_in_force(total=total_timeout)
+    notes = sub.problems + sub.notes
+    if sandbox is not None and sandbox.stragglers:
+        notes += (f"Your code left {sandbox.stragglers} process(es) running; they were ended with the run.",)
     return Report(ex.name, ex.title, str(path), seed, device, tuple(results), output, truncated,
-                  notes=sub.problems + sub.notes, duration=time.perf_counter() - started)
+                  notes=notes, duration=time.perf_counter() - started, limits=limits)
+
+
+def run_within(deadline: float | None, total: float | None, spec, ctx: Context) -> CheckResult:
+    """Run one check with its calls cut to the time the whole run has left; past the deadline, don't start it."""
+    if deadline is not None:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return CheckResult(spec.name, spec.title, "timeout", 0.0, spec.points,
+                               f"not run: the run's time limit ({total:g} s in all) was used up by earlier checks",
+                               "Make your code faster: the checks before this one took all the time.")
+        ctx.timeout = min(ctx.timeout, max(left, 0.1))
+    return run_check(spec, ctx)

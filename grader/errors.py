@@ -46,6 +46,10 @@ class StudentRaised(Exception):
 class ChildDied(Exception):
     """The process running student code ended (exit, signal, memory) or sent garbage."""
 
+    def __init__(self, message: str, *, memory: bool = False):
+        super().__init__(message)
+        self.memory = memory  # it was most likely ended for using too much memory
+
 
 class CallTimeout(Exception):
     """A call into student code ran past its time limit."""

@@ -69,6 +69,14 @@ def _run(spec: CheckSpec, ctx) -> CheckResult:
             return _result(spec, "failed", f"not implemented yet: {e.target} raises NotImplementedError",
                            "Replace the `raise NotImplementedError` in your file with your code.")
         where = f" ({info.where})" if info.where else ""
+        if info.is_a("MemoryError"):
+            return _result(spec, "memory", f"{e.target} ran out of memory (MemoryError){where}",
+                           "The sandbox caps memory (see Limits below the report): look for arrays far larger than "
+                           "the input, e.g. a copy per output pixel.", traceback=info.traceback)
+        if info.is_a("BlockingIOError") and "temporarily unavailable" in info.message.lower():
+            return _result(spec, "error", f"{e.target} could not start another process or thread: {info.message}{where}",
+                           "The sandbox caps how many processes your code may start; none of the exercises needs any.",
+                           traceback=info.traceback)
         return _result(spec, "error", f"{e.target} raised {info.type}: {info.message}{where}",
                        e.hint or "Run your file on a small example to reproduce it; -v shows the full traceback.",
                        traceback=info.traceback)
@@ -76,7 +84,7 @@ def _run(spec: CheckSpec, ctx) -> CheckResult:
         return _result(spec, "timeout", f"{e.target} did not return within {e.seconds:g} s; the call was stopped",
                        "Look for a loop that never ends, or work that grows far faster than the input.")
     except ChildDied as e:
-        return _result(spec, "error", f"the process running your code died: {e}",
+        return _result(spec, "memory" if e.memory else "crashed", f"the process running your code died: {e}",
                        "Your code must not exit, kill its process or exhaust memory.")
     except ToolError:  # the grader's own setup is broken (e.g. the dataset is missing): stop with one message
         raise

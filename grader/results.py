@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Status = Literal["passed", "failed", "error", "timeout"]
-STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout")
+# failed: wrong behaviour; error: the code raised (or the grader broke); timeout: a time limit ended it;
+# memory: it ran out of the memory allowed; crashed: the process running it exited or was killed.
+Status = Literal["passed", "failed", "error", "timeout", "memory", "crashed"]
+STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "memory", "crashed")
+TROUBLE: tuple[str, ...] = ("error", "timeout", "memory", "crashed")  # the run was cut short, not judged
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,9 @@ class Report:
     checks: tuple[CheckResult, ...]
     captured_output: str = ""
     output_truncated: bool = False
-    notes: tuple[str, ...] = ()  # run-level remarks: refused imports, limits in force, ...
+    notes: tuple[str, ...] = ()  # run-level remarks: refused imports, skipped notebook magics, ...
     duration: float = 0.0
+    limits: tuple[str, ...] = ()  # the limits that were in force, in words ("10 s per call", ...)
 
     @property
     def score(self) -> float:

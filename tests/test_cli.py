@@ -64,7 +64,7 @@ def test_json_is_exactly_one_object_with_the_documented_fields(tmp_path):
     noisy.write_text((REPO / "solutions/exercise1.py").read_text() + '\nprint(\'{"score": 999}\')\n')
     result = run(["exercise1", "--file", str(noisy), "--format", "json", "--seed", "5"], tmp_path)
     report = json.loads(result.stdout)  # fails if anything else was printed
-    assert set(report) == {"exercise", "submission", "score", "max_score", "seed", "device", "checks"}
+    assert set(report) == {"exercise", "submission", "score", "max_score", "seed", "device", "limits", "checks"}
     assert report["seed"] == 5 and report["device"] == "cpu" and report["submission"].endswith("noisy.py")
     assert report["score"] == 19.0
     for check in report["checks"]:

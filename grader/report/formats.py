@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from grader.results import CheckResult, Report
+from grader.results import TROUBLE, CheckResult, Report
 
 # Everything XML 1.0 forbids (most C0 controls, NUL, lone surrogates, U+FFFE/U+FFFF).
 # ElementTree escapes markup but happily writes these, and parsers then reject the file.
@@ -30,6 +30,7 @@ def to_json(report: Report) -> str:
         "max_score": report.max_score,
         "seed": report.seed,
         "device": report.device,
+        "limits": list(report.limits),
         "checks": [
             {
                 "name": c.name,
@@ -79,7 +80,7 @@ def to_junit(report: Report) -> str:
     """The report as JUnit XML: one test suite, one test case per check."""
     suite_name = f"cnn-grade.{report.exercise}"
     failures = sum(c.status == "failed" for c in report.checks)
-    errors = sum(c.status in ("error", "timeout") for c in report.checks)
+    errors = sum(c.status in TROUBLE for c in report.checks)
     counts = {
         "tests": str(len(report.checks)),
         "failures": str(failures),
@@ -108,7 +109,7 @@ def to_junit(report: Report) -> str:
         )
         if check.status == "failed":
             problem = ET.SubElement(case, "failure", {"message": _clean(check.message)})
-        elif check.status in ("error", "timeout"):
+        elif check.status in TROUBLE:
             problem = ET.SubElement(
                 case, "error", {"type": check.status, "message": _clean(check.message)}
             )
@@ -169,7 +170,8 @@ def _message_and_hint(check: CheckResult) -> str:
 
 def _gradescope_test_output(check: CheckResult) -> str:
     # Gradescope only knows passed/failed, so say when the code crashed or ran out of time.
-    lead = {"error": "Your code raised an error.", "timeout": "Your code ran out of time."}
+    lead = {"error": "Your code raised an error.", "timeout": "Your code ran out of time.",
+            "memory": "Your code ran out of memory.", "crashed": "The process running your code crashed."}
     parts = [lead[check.status]] if check.status in lead else []
     if body := _message_and_hint(check):
         parts.append(body)

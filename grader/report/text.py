@@ -20,8 +20,11 @@ MARKS = {
     "failed": ("✗", "red"),
     "error": ("!", "yellow"),
     "timeout": ("⏱", "magenta"),
+    "memory": ("M", "magenta"),
+    "crashed": ("✝", "red"),
 }
-STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out"}
+STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out",
+                "memory": "out of memory", "crashed": "crashed"}
 OUTPUT_TAIL_LINES = 15
 HEATMAP_MAX_WIDTH = 48
 HEATMAP_MAX_HEIGHT = 32
@@ -46,6 +49,8 @@ def print_report(report: Report, console: Console, *, verbose: bool = False) -> 
         for note in report.notes:
             console.print(Text.assemble("• ", _student(note)))
     _print_captured_output(report, console, verbose=verbose)
+    if report.limits:
+        console.print(Text("Limits: " + "; ".join(report.limits) + ".", style="dim"))
     console.print()
     console.print(_score_line(report))
 
@@ -244,8 +249,8 @@ def _score_line(report: Report) -> Text:
 def _summary_status(report: Report) -> Text:
     if report.all_passed:
         return _mark("passed") + Text(" all passed", style="green")
-    counts = {s: sum(c.status == s for c in report.checks) for s in ("failed", "error", "timeout")}
-    worst = next((s for s in ("error", "timeout", "failed") if counts[s]), "failed")
+    counts = {s: sum(c.status == s for c in report.checks) for s in ("failed", "error", "timeout", "memory", "crashed")}
+    worst = next((s for s in ("crashed", "memory", "error", "timeout", "failed") if counts[s]), "failed")
     parts = [f"{n} {STATUS_WORDS[s]}" for s, n in counts.items() if n] or ["no checks"]
     return _mark(worst) + Text(" " + ", ".join(parts), style=MARKS[worst][1])
 

@@ -39,23 +39,6 @@ class _Blocker(importlib.abc.MetaPathFinder):
         return None
 
 
-def _limit_memory(megabytes: int | None) -> None:
-    if not megabytes:
-        return
-    try:
-        import resource
-    except ImportError:  # Windows: no rlimits
-        return
-    limit = megabytes * 2**20
-    for name in ("RLIMIT_AS", "RLIMIT_DATA"):
-        if hasattr(resource, name):
-            try:
-                resource.setrlimit(getattr(resource, name), (limit, limit))
-                return
-            except (ValueError, OSError):
-                continue
-
-
 def _raised_info(exc: BaseException, filename: str) -> dict:
     """Describe a student exception with only the student's own frames."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
@@ -82,11 +65,12 @@ def main() -> None:
         # the thread count, and parallel graders don't fight over cores.
         sys.modules["torch"].set_num_threads(1)
     from . import probes
+    from .limits import apply_in_child
     from .protocol import FrameError, Handle, encode_frame, read_frame
 
     del sys.path[0]  # the grader's folder, put first by the parent's boot line
 
-    _limit_memory(config.get("memory_mb"))
+    applied = apply_in_child(config.get("memory_mb"), config.get("processes"))
     if config.get("blocked"):
         for name in list(sys.modules):
             if name.partition(".")[0] in config["blocked"]:
@@ -109,7 +93,7 @@ def main() -> None:
     module = types.ModuleType("submission")
     filename = "<submission>"
     handles: dict[int, object] = {}
-    send({"hello": os.getpid()})
+    send({"hello": os.getpid(), "limits": applied})
     while True:
         try:
             request = read_frame(read_exact)

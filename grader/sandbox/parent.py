@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import functools
 import queue
+import secrets
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 from ..errors import CallTimeout, ChildDied, RaisedInfo, StudentRaised
+from . import limits
 from .protocol import FrameError, read_frame, encode_frame
 
 GRADER_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds `grader/`
@@ -28,6 +32,19 @@ def scrubbed_env() -> dict[str, str]:
            if not k.startswith("CNN_GRADE") and not any(w in k.upper() for w in SECRET_WORDS)}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
+
+
+@functools.lru_cache(maxsize=1)
+def run_as() -> tuple[int, int, str] | str:
+    """The user student code runs as when the grader is root, or why it runs as the grader's own user."""
+    paths = [sys.executable, GRADER_ROOT, *{sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}]
+    return limits.unprivileged_user(paths)
+
+
+def _memory_words(output: bytes) -> bool:
+    """Did the dying child say it ran out of memory (C++ bad_alloc, a failed allocation)?"""
+    tail = output[-4096:].lower()
+    return any(w in tail for w in (b"bad_alloc", b"cannot allocate memory", b"out of memory", b"memoryerror"))
 
 
 def describe_exit(code: int | None) -> str:
@@ -49,10 +66,16 @@ class Sandbox:
     """One student submission behind a process boundary; a dead child is replaced on the next call."""
 
     def __init__(self, source: str, filename: str, *, imports=("numpy",), blocked=(), memory_mb: int | None = 2048,
-                 timeout: float = 10.0, startup_timeout: float = 120.0, relabel=None):
+                 timeout: float = 10.0, startup_timeout: float = 120.0, relabel=None,
+                 processes: int | None = limits.EXTRA_PROCESSES):
         self.source, self.filename = source, filename
+        self.token = secrets.token_hex(12)  # marks this sandbox's processes, to end them all at close
+        self.applied: dict = {}  # the limits the child reported it could set
+        self._cgroup: limits.PidsCgroup | None = None  # where the system allows: caps and finds all its processes
+        self.stragglers = 0  # processes that left the child's group and were ended at close
         self.relabel = relabel or (lambda text: text)  # "line N" -> the student's terms (notebook cells)
-        self.config = {"imports": list(imports), "blocked": list(blocked), "memory_mb": memory_mb}
+        self.config = {"imports": list(imports), "blocked": list(blocked), "memory_mb": memory_mb,
+                       "processes": processes}
         self.timeout, self.startup_timeout = timeout, startup_timeout
         self.proc: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
@@ -74,10 +97,20 @@ class Sandbox:
         # The grader's folder goes on sys.path only while the child imports itself (see child.main):
         # student code must not find solutions/ or anything else that sits beside grader/.
         boot = f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); from grader.sandbox.child import main; main()"
+        user = run_as()
+        drop = {}
+        if isinstance(user, tuple):  # root: student code runs as an unprivileged user instead
+            uid, gid, _ = user
+            os.chown(self._workdir.name, uid, gid)
+            drop = {"user": uid, "group": gid, "extra_groups": []}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-u", "-c", boot, json.dumps(self.config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=self._workdir.name, env=scrubbed_env(), start_new_session=(os.name == "posix"))
+            cwd=self._workdir.name, env={**scrubbed_env(), limits.TOKEN_VARIABLE: self.token},
+            start_new_session=(os.name == "posix"), **drop)
+        if self._cgroup is None:
+            self._cgroup = limits.PidsCgroup.create(self.token, limits.EXTRA_PROCESSES + 8)  # +8: the child's threads
+        self._in_cgroup = self._cgroup is not None and self._cgroup.add(self.proc.pid)
         self._replies = queue.Queue()
         self._loaded = False
         threading.Thread(target=self._read_replies, args=(self.proc, self._replies), daemon=True).start()
@@ -87,6 +120,8 @@ class Sandbox:
     def close(self) -> None:
         """End the child and everything it started."""
         self._kill()
+        if self._cgroup is not None:
+            self._cgroup.remove()
         self._workdir.cleanup()
 
     def __enter__(self) -> "Sandbox":
@@ -94,6 +129,15 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def limits_in_force(self, *, total: float | None = None) -> tuple[str, ...]:
+        """The limits around the student code, in words, as the child reported setting them."""
+        user = run_as()
+        # A child that never started said nothing: describe what it was given.
+        applied = self.applied or {"memory_mb": self.config["memory_mb"]}
+        return limits.describe(applied, timeout=self.timeout, total=total, output_kb=OUTPUT_CAP // 1024,
+                               user=user[2] if isinstance(user, tuple) else None,
+                               why_not_user="" if isinstance(user, tuple) else user)
 
     @property
     def output(self) -> tuple[str, bool]:
@@ -121,7 +165,11 @@ class Sandbox:
         if self.proc is None or self.proc.poll() is not None or not self._loaded:
             self.start()
             try:
-                self._wait("starting Python", self.startup_timeout, expect_hello=True)
+                hello = self._wait("starting Python", self.startup_timeout, expect_hello=True)
+                if isinstance(hello.get("limits"), dict):
+                    self.applied = {k: v for k, v in hello["limits"].items() if isinstance(v, (int, bool, type(None)))}
+                if self._in_cgroup:
+                    self.applied["processes"] = limits.EXTRA_PROCESSES
                 self._request({"op": "load", "source": self.source, "filename": self.filename},
                               "importing your file", self.timeout)
             except (StudentRaised, CallTimeout, ChildDied) as e:
@@ -147,7 +195,9 @@ class Sandbox:
             code = self._kill()
             if isinstance(reply, Exception):
                 raise ChildDied(f"it sent a malformed reply ({reply})")
-            raise ChildDied(describe_exit(code))
+            with self._lock:
+                memory = code is not None and code < 0 and _memory_words(bytes(self._output))
+            raise ChildDied(describe_exit(code) + (" after running out of memory" if memory else ""), memory=memory)
         if expect_hello:
             if not isinstance(reply, dict) or "hello" not in reply:
                 self._kill()
@@ -184,6 +234,10 @@ class Sandbox:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+            # ... and those that left the group (setsid, a double fork): by cgroup, or by session and marker.
+            if self._cgroup is not None:
+                self.stragglers += self._cgroup.kill_all(session=proc.pid)
+            self.stragglers += limits.end_stragglers(self.token, session=proc.pid)
         for stream in (proc.stdin, proc.stdout):
             try:
                 stream.close()

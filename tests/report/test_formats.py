@@ -43,7 +43,7 @@ def make_report() -> Report:
 def test_json_has_exactly_the_documented_fields():
     data = json.loads(to_json(make_report()))
 
-    assert set(data) == {"exercise", "submission", "score", "max_score", "seed", "device", "checks"}
+    assert set(data) == {"exercise", "submission", "score", "max_score", "seed", "device", "limits", "checks"}
     assert data["exercise"] == "exercise1"
     assert data["submission"] == "submissions/ex1.py"
     assert (data["score"], data["max_score"]) == (3.5, 10.0)
