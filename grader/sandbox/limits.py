@@ -80,6 +80,19 @@ def _die_with_parent() -> bool:
 
 
 # -- parent side ---------------------------------------------------------------------------------
+def hide_grader() -> bool:
+    """Make this (grader) process non-dumpable: code of the same user can no longer read its
+    /proc/PID/environ (the instructor's seed) or attach to it. Its children start dumpable again."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) == 0  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        return False
+
+
 def unprivileged_user(paths: list[str]) -> tuple[int, int, str] | str:
     """(uid, gid, name) to run student code as when the grader is root, or the reason it can't be done."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:

@@ -41,6 +41,11 @@ def run_as() -> tuple[int, int, str] | str:
     return limits.unprivileged_user(paths)
 
 
+@functools.lru_cache(maxsize=1)
+def _hide_grader_once() -> bool:
+    return limits.hide_grader()
+
+
 def _memory_words(output: bytes) -> bool:
     """Did the dying child say it ran out of memory (C++ bad_alloc, a failed allocation)?"""
     tail = output[-4096:].lower()
@@ -97,6 +102,7 @@ class Sandbox:
         # The grader's folder goes on sys.path only while the child imports itself (see child.main):
         # student code must not find solutions/ or anything else that sits beside grader/.
         boot = f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); from grader.sandbox.child import main; main()"
+        _hide_grader_once()
         user = run_as()
         drop = {}
         if isinstance(user, tuple):  # root: student code runs as an unprivileged user instead

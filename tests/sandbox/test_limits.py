@@ -199,3 +199,19 @@ def test_json_report_lists_the_limits(tmp_path):
                            "--memory", "1024", "--total-timeout", "90"], capture_output=True, text=True, timeout=120)
     data = json.loads(done.stdout)
     assert "1,024 MiB of memory" in data["limits"] and "90 s in all" in data["limits"]
+
+
+def test_the_grader_hides_its_environment_from_same_user_code():
+    """After starting a sandbox the grading process is not dumpable: /proc/PID/environ is closed to its user."""
+    script = textwrap.dedent(f"""
+        import ctypes, sys
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+        from grader.sandbox.parent import Sandbox
+        libc = ctypes.CDLL(None)
+        before = libc.prctl(3, 0, 0, 0, 0)  # PR_GET_DUMPABLE
+        with Sandbox("x = 1\\n", "x.py") as sandbox:
+            sandbox.start()
+        print(before, libc.prctl(3, 0, 0, 0, 0))
+        """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["1", "0"], done.stderr
