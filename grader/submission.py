@@ -18,7 +18,10 @@ MAX_BYTES = 1_000_000  # a larger file is refused: no exercise needs it
 MAX_NOTEBOOK_BYTES = 20_000_000  # notebooks carry outputs (plots!); their code still obeys MAX_BYTES
 # Ways to reach a module without an import statement; refused where imports are restricted.
 DYNAMIC_IMPORT_NAMES = frozenset({"__import__", "importlib", "builtins", "__builtins__", "exec", "eval",
-                                  "compile", "globals", "__loader__", "__spec__", "ctypes", "subprocess"})
+                                  "compile", "globals", "__loader__", "__spec__", "ctypes", "subprocess",
+                                  # the import machinery, and ways to dig a builtin out of an object
+                                  "meta_path", "path_hooks", "path_importer_cache", "__subclasses__",
+                                  "__globals__", "__closure__", "__code__", "__self__", "vars", "locals"})
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,10 @@ def static_problems(exercise: Exercise, source: str, name: str) -> list[str]:
         word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         if word in DYNAMIC_IMPORT_NAMES:
             found.add((line, f"uses {word}, which can load other libraries. {plain}"))
+        # getattr(obj, "__builtins__") and friends: the same names, spelled as strings
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in DYNAMIC_IMPORT_NAMES \
+                and node.value.startswith("__"):
+            found.add((line, f"names {node.value} in a string, a way to load other libraries. {plain}"))
         if (isinstance(node, ast.Attribute) and node.attr == "modules") or (
                 isinstance(node, ast.ImportFrom) and node.module == "sys" and any(a.name == "modules" for a in node.names)):
             found.add((line, f"uses sys.modules. {plain}"))

@@ -159,6 +159,11 @@ HEAD = "import numpy as np\n\n"  # the snippet under test is on line 3
     "b = __builtins__",
     "import ctypes",
     "import jax.numpy as jnp",
+    "sys.meta_path.pop(0)",
+    "f = getattr(np, '__builtins__')['__import__']",
+    "c = ().__class__.__base__.__subclasses__()",
+    "g = np.array.__self__",
+    "h = vars(np)",
 ])
 def test_exercise1_refuses_other_libraries_and_dynamic_imports(snippet):
     problems = static_problems(EX1, HEAD + snippet + "\n", "exercise1.py")
