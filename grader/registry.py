@@ -69,7 +69,7 @@ def _run(spec: CheckSpec, ctx) -> CheckResult:
             return _result(spec, "failed", f"not implemented yet: {e.target} raises NotImplementedError",
                            "Replace the `raise NotImplementedError` in your file with your code.")
         where = f" ({info.where})" if info.where else ""
-        if info.is_a("MemoryError"):
+        if info.is_a("MemoryError") or (info.is_a("RuntimeError") and "can't allocate memory" in info.message):
             return _result(spec, "memory", f"{e.target} ran out of memory (MemoryError){where}",
                            "The sandbox caps memory (see Limits below the report): look for arrays far larger than "
                            "the input, e.g. a copy per output pixel.", traceback=info.traceback)

@@ -175,6 +175,9 @@ def relu_after_add(ctx):
     for case in (IDENTITY, CASES[2]):
         x = (3 * ctx.rng.standard_normal((4, case[0], 8, 8))).astype(np.float32)
         out = output(ctx.probe("forward", new_block(ctx, case), ctx.tensor(x), label=f"{case[3]}.forward"), case[3])
+        if not np.all(np.isfinite(out)):
+            raise CheckFailed(f"{case[3]} returns NaN or infinite values.",
+                              "With finite inputs every step of the block (conv, BatchNorm, addition, ReLU) is finite.")
         if np.any(out < 0):
             raise CheckFailed(f"{case[3]} returns negative values (down to {float(out.min()):.3g}).",
                               "The block ends with ReLU applied after the addition: "

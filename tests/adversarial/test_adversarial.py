@@ -59,9 +59,6 @@ KNOWN = {
     "torch_blocker_bypass": Known("the child's import blocker sits in sys.meta_path, which student code can edit "
                                   "(getattr(sys, 'meta' + '_path')); torch then computes every value", WRONG),
     # Checks, statuses and the command line.
-    "nan_forward": Known("relu_after_add only looks for negative values: an output of NaN or +inf passes it", WRONG),
-    "torch_memory": Known("torch's allocator raises RuntimeError('DefaultCPUAllocator: can't allocate memory'): "
-                          "reported as error, not memory", ("statuses ",)),
     "output_path_taken": Known("an --output path turned into a folder ends in 'internal error' (exit 3), not a "
                                "one-line tool error (exit 2)", ("internal error", "no report came out")),
 }
