@@ -20,6 +20,15 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C: one word on stderr and exit 130, not click's "Aborted!" with exit 1 (which means "a check failed")."""
+
+    exit_code = 130
+
+    def show(self, file=None) -> None:
+        click.echo("Interrupted.", err=True)
+
+
 class ExerciseGroup(click.Group):
     """Subcommands, plus every exercise name ("exercise1", "1", "conv2d") as a grading command."""
 
@@ -49,6 +58,8 @@ class ExerciseGroup(click.Group):
             return super().invoke(ctx)
         except ToolError as e:
             raise UsageProblem(str(e)) from None
+        except KeyboardInterrupt:
+            raise Interrupted("Interrupted.") from None
 
 
 def _console(file=None):

@@ -189,3 +189,20 @@ def test_missing_dataset_is_a_tool_error_naming_the_rebuild_command(keys, tmp_pa
     result = run(["exercise3"], keys)
     assert result.exit_code == 2
     assert "python datasets/make_shapes.py" in result.stderr and "Traceback" not in result.output
+
+
+def test_ctrl_c_exits_130_not_the_code_for_a_failed_check():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "exercise3", "--file", str(REPO / "solutions/exercise3.py")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # past start-up, into the checks
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert "Interrupted." in err and "Traceback" not in err and "Aborted" not in err
