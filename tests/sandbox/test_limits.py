@@ -58,7 +58,7 @@ def test_processes_that_leave_the_group_are_ended_with_the_run(tmp_path):
                 os.setsid()
                 if os.fork() == 0:
                     os.setsid()
-                    os.execvp("sleep", ["sleep", "300", "{token}"])
+                    os.execvp("sleep", ["{token}", "300"])  # argv[0] carries the marker
                 os._exit(0)
             raise ValueError("no")
         """
