@@ -59,11 +59,18 @@ def close(actual: np.ndarray, expected: np.ndarray, dtype=None) -> bool:
     return bool(np.all(np.isfinite(diff)) and np.all(diff <= tol))
 
 
+def as_float64(actual: np.ndarray) -> np.ndarray:
+    """The values as float64 for measuring differences (a complex array's real part: the message says it was complex)."""
+    return (actual.real if actual.dtype.kind == "c" else actual).astype(np.float64)
+
+
 def where_different(actual: np.ndarray, expected: np.ndarray, dtype=None, what: str = "output") -> tuple[str, tuple]:
     """Words and a heat map for an array of the right shape but wrong values: (C, H, W) or (H, W)."""
     tol = _tol(actual, expected, dtype)
+    complex_values = actual.dtype.kind == "c"
+    actual = as_float64(actual)
     with np.errstate(invalid="ignore", over="ignore"):
-        diff = np.abs(actual.astype(np.float64) - expected)
+        diff = np.abs(actual - expected)
     diff = np.where(np.isfinite(diff), diff, np.inf)
     bad = np.argwhere(diff > tol)
     if len(bad) == 0:
@@ -75,6 +82,8 @@ def where_different(actual: np.ndarray, expected: np.ndarray, dtype=None, what: 
             f"expected {float(expected[first]):.6g}. Largest error {float(diff[worst]):.3g} at {worst}.")
     if not np.all(np.isfinite(actual)):
         text += " Your output contains NaN or inf."
+    if complex_values:
+        text += " Your output is complex (compared by its real part): return real numbers."
     figures: tuple = ()
     if diff.ndim == 3:  # draw the channel with the largest error
         c = worst[0]

@@ -101,6 +101,16 @@ def test_text_output_file_has_no_color_codes(stubs):
     assert "not implemented yet" in text and "\x1b[" not in text
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_an_output_path_that_cannot_be_written_is_a_tool_error(stubs, fmt):
+    (stubs / "taken").write_text("a file, where a folder would have to be")
+    out = stubs / "taken" / "report.json"
+    result = run(["exercise1", "--format", fmt, "--output", str(out)], stubs)
+    assert result.exit_code == 2
+    assert f"Cannot write {out}" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_unknown_exercise_is_a_tool_error(stubs):
     result = run(["exercise9"], stubs)
     assert result.exit_code == 2

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import references as ref
-from ..compare import as_array, close, where_different
+from ..compare import as_array, as_float64, close, where_different
 from ..errors import CheckFailed
 from ..registry import check
 
@@ -101,7 +101,7 @@ def value_feedback(case: Case, out: np.ndarray) -> CheckFailed:
             return CheckFailed(msg, "Your output matches padding with copies of the edge pixels. "
                                     "Pad with zeros (np.pad's default mode='constant').")
     text, figures = where_different(out, case.expected(), case.x.dtype)
-    diff = np.abs(out.astype(np.float64) - case.expected())
+    diff = np.abs(as_float64(out) - case.expected())
     hint = "Work one output value out by hand: the sum over input channels and kernel positions of x times weight."
     if diff.ndim == 3 and diff.shape[1] > 2 and diff.shape[2] > 2 and diff[:, 1:-1, 1:-1].max() <= 1e-6 * max(1, diff.max()):
         hint = "Only the border of the map is wrong: look at how you pad (zeros, p on each side) and where your windows start."

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from grader.errors import ToolError
 from grader.results import TROUBLE, CheckResult, Report
 
 # Everything XML 1.0 forbids (most C0 controls, NUL, lone surrogates, U+FFFE/U+FFFF).
@@ -132,8 +133,16 @@ FORMATS: dict[str, Callable[[Report], str]] = {
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write text to path via a temporary file and a rename, creating parent folders."""
+    """Write text to path via a temporary file and a rename, creating parent folders; failure is a ToolError."""
     target = Path(path)
+    try:
+        _write_atomic(target, text)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise ToolError(f"Cannot write {target}: {reason}. Choose another path (the report was not saved).") from None
+
+
+def _write_atomic(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp makes the file 0600; keep the mode of the file being replaced, else a usual 0644.
     try:

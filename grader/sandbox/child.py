@@ -34,7 +34,10 @@ class _Blocker(importlib.abc.MetaPathFinder):
         self.blocked = set(blocked)
 
     def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in self.blocked:
+        top = name.partition(".")[0]
+        if top == "grader":
+            raise ImportError(f"importing {name!r} is not allowed: the grader's own code is off limits to submissions")
+        if top in self.blocked:
             raise ImportError(f"importing {name!r} is not allowed in this exercise")
         return None
 
@@ -55,8 +58,35 @@ def _raised_info(exc: BaseException, filename: str) -> dict:
             "message": message[:2000], "traceback": text[-8000:], "where": where[:400]}
 
 
+def _forget_grader() -> None:
+    """Drop the grader's modules from sys.modules and refuse to import them again.
+
+    The child keeps its own references; what student code could import or patch is a fresh copy
+    (or nothing), never the code that describes its results.
+    """
+    for name in list(sys.modules):
+        if name == "grader" or name.startswith("grader."):
+            del sys.modules[name]
+
+
+def _drop_privileges(config: dict, isolated: bool) -> None:
+    """Run student code as the unprivileged user the parent chose, or at least as root without capabilities."""
+    user = config.get("user")
+    if user:
+        os.setgroups([])
+        os.setgid(user[1])
+        os.setuid(user[0])
+    elif isolated and os.geteuid() == 0:
+        from .isolate import drop_capabilities
+
+        drop_capabilities()
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
+    from .isolate import enter
+
+    isolated = enter(config)  # from here on: C, pid 2 of its own namespace (or the plain child)
     req, rep = _private_channels()
     for name in config.get("imports", []):
         __import__(name)  # trusted imports happen before any student code runs
@@ -68,14 +98,18 @@ def main() -> None:
     from .limits import apply_in_child
     from .protocol import FrameError, Handle, encode_frame, read_frame
 
+    table = probes.all_probes()
     del sys.path[0]  # the grader's folder, put first by the parent's boot line
 
-    applied = apply_in_child(config.get("memory_mb"), config.get("processes"))
-    if config.get("blocked"):
-        for name in list(sys.modules):
-            if name.partition(".")[0] in config["blocked"]:
-                del sys.modules[name]
-        sys.meta_path.insert(0, _Blocker(config["blocked"]))
+    _drop_privileges(config, isolated)
+    applied = apply_in_child(config.get("memory_mb"), config.get("processes"), check_parent=not isolated)
+    applied["isolated"] = isolated
+    blocked = [*config.get("blocked", []), "grader"]
+    for name in list(sys.modules):
+        if name.partition(".")[0] in blocked[:-1]:
+            del sys.modules[name]
+    _forget_grader()
+    sys.meta_path.insert(0, _Blocker(blocked))
 
     def read_exact(n: int) -> bytes:
         chunks, left = [], n
@@ -115,7 +149,9 @@ def main() -> None:
                 continue
             target = request["target"]
             if target.startswith("probe:"):
-                fn = probes.lookup(target[6:])
+                fn = table.get(target[6:])
+                if fn is None:
+                    raise LookupError(f"no probe named {target[6:]!r}")
             else:
                 fn = module.__dict__.get(target)
                 if fn is None:

@@ -20,7 +20,7 @@ UNPRIVILEGED_USER = "nobody"
 
 
 # -- child side ----------------------------------------------------------------------------------
-def apply_in_child(memory_mb: int | None, processes: int | None) -> dict:
+def apply_in_child(memory_mb: int | None, processes: int | None, *, check_parent: bool = True) -> dict:
     """Set the rlimits and the parent-death signal in this (child) process; return what took effect."""
     applied: dict = {"uid": os.getuid() if hasattr(os, "getuid") else None}
     try:
@@ -46,7 +46,7 @@ def apply_in_child(memory_mb: int | None, processes: int | None) -> dict:
     if processes and applied["uid"] not in (None, 0):
         if cap("RLIMIT_NPROC", _tasks_of(applied["uid"]) + processes):
             applied["processes"] = processes
-    applied["parent_death"] = _die_with_parent()
+    applied["parent_death"] = _die_with_parent(check_parent)
     return applied
 
 
@@ -62,7 +62,7 @@ def _tasks_of(uid: int) -> int:
     return count
 
 
-def _die_with_parent() -> bool:
+def _die_with_parent(check_parent: bool = True) -> bool:
     """Ask Linux to SIGKILL this process when the grader dies, so no student code outlives it."""
     if not sys.platform.startswith("linux"):
         return False
@@ -74,7 +74,8 @@ def _die_with_parent() -> bool:
             return False
     except (OSError, AttributeError):
         return False
-    if os.getppid() == 1:  # the parent was already gone before the signal was armed
+    # The parent was already gone before the signal was armed (in a PID namespace pid 1 *is* the parent).
+    if check_parent and os.getppid() == 1:
         os._exit(1)
     return True
 
@@ -148,6 +149,7 @@ class PidsCgroup:
                 continue
             if root.name != "pids" and "pids" not in _read(root / "cgroup.subtree_control"):
                 continue
+            _sweep(root)
             folder = root / f"cnn-grade-{token}"
             try:
                 folder.mkdir()
@@ -168,25 +170,39 @@ class PidsCgroup:
         except OSError:
             return False
 
-    def kill_all(self, session: int | None = None) -> int:
-        """SIGKILL every process in the cgroup; return how many were outside `session` (they had left its group)."""
-        escaped: set[int] = set()
+    def members(self) -> list[int]:
+        """The live processes in the cgroup."""
+        alive = []
+        for pid in (int(p) for p in _read(self.folder / "cgroup.procs").split()):
+            try:
+                if _state_and_session(Path(f"/proc/{pid}"))[0] not in "ZX":  # not dead-and-unreaped
+                    alive.append(pid)
+            except (OSError, ValueError):
+                pass
+        return alive
+
+    def count_outside(self, session: int) -> int:
+        """How many live members have left `session` (setsid, a double fork): stragglers, to be ended."""
+        count = 0
+        for pid in self.members():
+            try:
+                count += _state_and_session(Path(f"/proc/{pid}"))[1] != session
+            except (OSError, ValueError):
+                pass
+        return count
+
+    def kill_all(self) -> None:
+        """SIGKILL every process in the cgroup, until it is empty."""
         for _ in range(50):  # a fork racing with the kill can add a member: look again until empty
-            pids = [int(p) for p in _read(self.folder / "cgroup.procs").split()]
+            pids = self.members()
             if not pids:
                 break
             for pid in pids:
                 try:
-                    state, sid = _state_and_session(Path(f"/proc/{pid}"))
-                    if state in "ZX":  # already dead, waiting to be reaped
-                        continue
-                    if session is not None and sid != session:
-                        escaped.add(pid)
                     os.kill(pid, signal.SIGKILL)
-                except (OSError, ValueError):
+                except OSError:
                     pass
             time.sleep(0.01)
-        return len(escaped)
 
     def remove(self) -> None:
         """Delete the (empty) cgroup."""
@@ -195,6 +211,20 @@ class PidsCgroup:
             self.folder.rmdir()
         except OSError:
             pass
+
+
+STALE_SECONDS = 600  # an empty sandbox cgroup this old belongs to a grader that was killed before it could tidy up
+
+
+def _sweep(root: Path) -> None:
+    """Remove empty, old cnn-grade cgroups left by graders that were killed (rmdir fails on a cgroup in use)."""
+    now = time.time()
+    for folder in root.glob("cnn-grade-*"):
+        try:
+            if now - folder.stat().st_mtime > STALE_SECONDS and not _read(folder / "cgroup.procs").strip():
+                folder.rmdir()
+        except OSError:
+            continue
 
 
 def _read(path: Path) -> str:
@@ -219,6 +249,8 @@ def describe(applied: dict, *, timeout: float, total: float | None, output_kb: i
     if applied.get("file_mb"):
         words.append(f"files up to {applied['file_mb']} MiB")
     words.append(f"run as user {user}" if user else f"run as the grader's user ({why_not_user})")
+    if applied.get("isolated"):
+        words.append("own process tree and file-system view (no grader processes or keys in sight)")
     words.append("every process it started ended with the run")
     return tuple(words)
 

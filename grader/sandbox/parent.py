@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import functools
+import importlib.util
 import queue
 import secrets
 import signal
@@ -46,6 +47,30 @@ def _hide_grader_once() -> bool:
     return limits.hide_grader()
 
 
+HIDDEN = (os.path.join(GRADER_ROOT, "solutions"), "/sys/fs/cgroup")  # the instructor's keys; the cgroup controls
+
+
+def package_folders(blocked) -> list[str]:
+    """The folders of the forbidden libraries installed here (the isolated child sees them empty)."""
+    folders = []
+    for name in blocked:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.submodule_search_locations:
+            folders += [str(Path(p).resolve()) for p in spec.submodule_search_locations]
+    return folders
+
+
+@functools.lru_cache(maxsize=1)
+def readonly_folders() -> list[str]:
+    """Folders the isolated child sees read-only: the grader and Python's own."""
+    paths = sysconfig.get_paths()
+    found = {GRADER_ROOT, sys.prefix, *(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))}
+    return sorted({str(Path(p).resolve()) for p in found if os.path.isdir(p)})
+
+
 def _memory_words(output: bytes) -> bool:
     """Did the dying child say it ran out of memory (C++ bad_alloc, a failed allocation)?"""
     tail = output[-4096:].lower()
@@ -72,7 +97,7 @@ class Sandbox:
 
     def __init__(self, source: str, filename: str, *, imports=("numpy",), blocked=(), memory_mb: int | None = 2048,
                  timeout: float = 10.0, startup_timeout: float = 120.0, relabel=None,
-                 processes: int | None = limits.EXTRA_PROCESSES):
+                 processes: int | None = limits.EXTRA_PROCESSES, isolate: bool = True):
         self.source, self.filename = source, filename
         self.token = secrets.token_hex(12)  # marks this sandbox's processes, to end them all at close
         self.applied: dict = {}  # the limits the child reported it could set
@@ -82,6 +107,7 @@ class Sandbox:
         self.config = {"imports": list(imports), "blocked": list(blocked), "memory_mb": memory_mb,
                        "processes": processes}
         self.timeout, self.startup_timeout = timeout, startup_timeout
+        self.isolate = isolate  # own PID and mount namespaces where the system allows (see isolate.py)
         self.proc: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._loaded = False
@@ -104,18 +130,19 @@ class Sandbox:
         boot = f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); from grader.sandbox.child import main; main()"
         _hide_grader_once()
         user = run_as()
-        drop = {}
-        if isinstance(user, tuple):  # root: student code runs as an unprivileged user instead
-            uid, gid, _ = user
-            os.chown(self._workdir.name, uid, gid)
-            drop = {"user": uid, "group": gid, "extra_groups": []}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-u", "-c", boot, json.dumps(self.config)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=self._workdir.name, env={**scrubbed_env(), limits.TOKEN_VARIABLE: self.token},
-            start_new_session=(os.name == "posix"), **drop)
         if self._cgroup is None:
             self._cgroup = limits.PidsCgroup.create(self.token, limits.EXTRA_PROCESSES + 8)  # +8: the child's threads
+        config = {**self.config, "isolate": self.isolate, "cgroup": self._cgroup and str(self._cgroup.folder),
+                  "hide": HIDDEN, "refuse": package_folders(self.config["blocked"]), "readonly": readonly_folders()}
+        if isinstance(user, tuple):  # root: student code runs as an unprivileged user instead (set in the child)
+            uid, gid, _ = user
+            os.chown(self._workdir.name, uid, gid)
+            config["user"] = [uid, gid]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-u", "-c", boot, json.dumps(config)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=self._workdir.name, env={**scrubbed_env(), limits.TOKEN_VARIABLE: self.token},
+            start_new_session=(os.name == "posix"))
         self._in_cgroup = self._cgroup is not None and self._cgroup.add(self.proc.pid)
         self._replies = queue.Queue()
         self._loaded = False
@@ -198,6 +225,10 @@ class Sandbox:
             self._kill()
             raise CallTimeout(target, timeout) from None
         if reply is _EOF or isinstance(reply, Exception):
+            try:  # the isolated child's outer process reports how the student's process ended: let it
+                self.proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                pass
             code = self._kill()
             if isinstance(reply, Exception):
                 raise ChildDied(f"it sent a malformed reply ({reply})")
@@ -223,6 +254,8 @@ class Sandbox:
         proc = self.proc
         if proc is None:
             return None
+        if self._cgroup is not None:  # counted now: ending the namespace below would end them unseen
+            self.stragglers += self._cgroup.count_outside(session=proc.pid)
         if proc.poll() is None:
             try:
                 if os.name == "posix":
@@ -242,7 +275,7 @@ class Sandbox:
                 pass
             # ... and those that left the group (setsid, a double fork): by cgroup, or by session and marker.
             if self._cgroup is not None:
-                self.stragglers += self._cgroup.kill_all(session=proc.pid)
+                self._cgroup.kill_all()
             self.stragglers += limits.end_stragglers(self.token, session=proc.pid)
         for stream in (proc.stdin, proc.stdout):
             try:

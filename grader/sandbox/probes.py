@@ -47,15 +47,14 @@ def build_model(spec: dict):
     return module
 
 
-def lookup(name: str):
-    """A probe by name: the plain ones here, the module-probing ones in torch_probes."""
-    if name in ("build_model",):
-        return globals()[name]
-    from . import torch_probes
+def all_probes() -> dict:
+    """Every probe by name: the plain ones here, plus the module-probing ones when torch is imported."""
+    table = {"build_model": build_model}
+    if _torch() is not None:
+        from . import torch_probes
 
-    if name not in torch_probes.PROBES:
-        raise LookupError(f"no probe named {name!r}")
-    return torch_probes.PROBES[name]
+        table.update(torch_probes.PROBES)
+    return table
 
 
 def materialise(value, handles: dict):

@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..backbone import SmallResNet  # imported now: the child forgets grader.* before student code runs
 from . import probes
 
 PROBES: dict = {}
@@ -171,8 +172,6 @@ def predict(module: nn.Module, images: torch.Tensor, batch_size: int = 400) -> t
 def backbone(widths: list, num_classes: int, state: dict | None = None, dtype: str = "float32",
              device: str = "cpu", seed: int = 0) -> nn.Module:
     """The course's SmallResNet, built from a seed, optionally with pretrained weights the parent sent."""
-    from ..backbone import SmallResNet
-
     torch.manual_seed(seed)
     model = SmallResNet(num_classes=num_classes, widths=tuple(widths))
     if state is not None:

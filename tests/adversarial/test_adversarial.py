@@ -16,6 +16,7 @@ import pytest
 
 from grader.exercises import resolve
 from grader.results import STATUSES
+from grader.sandbox import isolate
 from grader.sandbox.parent import OUTPUT_CAP
 
 from . import procs
@@ -36,37 +37,30 @@ class Known:
     symptoms: tuple[str, ...]
 
 
-KNOWN = {
-    # Processes that leave the sandbox for good.
-    "escape_everything": Known("a daemon that calls setsid, execs with an empty environment and (as root) writes "
-                               "itself into the root pids cgroup is found by neither session, marker nor cgroup: it "
-                               "outlives the run", (OUTLIVES,)),
-    "forge_output_later": Known("the same escaped daemon rewrites --output after the grader wrote it: the file left "
-                                "is forged", (OUTLIVES, *WRONG)),
-    "kill_parent_after_fork": Known("when the grader is SIGKILLed, the student's daemon lives on: the parent-death "
-                                    "signal covers only the direct child and nothing ends the rest; its pids "
-                                    "cgroup stays too", (OUTLIVES, CGROUP)),
-    "signal_parent_sigterm": Known("a grader ended by SIGTERM leaves its sandbox's (empty) pids cgroup behind: one "
-                                   "folder in /sys/fs/cgroup per killed run", (CGROUP,)),
-    # The child acting on its parent, which runs as the same user (see also ROOT below).
-    "stop_parent": Known("SIGSTOP from the child freezes the grader: the run never ends (and, killed, it leaves its "
-                         "pids cgroup)", ("did not finish", CGROUP)),
-    # Verdicts computed from what grader code inside the child reports.
-    "monkeypatch_grader_echo": Known("inputs_unchanged trusts arguments echoed by grader.sandbox.probes.to_data in the "
-                                     "child, which the student's file imports and patches", WRONG),
-    "monkeypatch_grader_probes": Known("no_conv_bias trusts layer settings from grader.sandbox.torch_probes.describe "
-                                       "in the child, which the student's file patches", WRONG),
-    "torch_blocker_bypass": Known("the child's import blocker sits in sys.meta_path, which student code can edit "
-                                  "(getattr(sys, 'meta' + '_path')); torch then computes every value", WRONG),
-    # Checks, statuses and the command line.
-    "output_path_taken": Known("an --output path turned into a folder ends in 'internal error' (exit 3), not a "
-                               "one-line tool error (exit 2)", ("internal error", "no report came out")),
-}
-if ROOT:  # a non-dumpable grader keeps its /proc entries from the same user, but not from root
-    KNOWN["forge_parent_stdout"] = Known("the child, root like the grader, opens /proc/<grader>/fd/1 and writes a "
-                                         "forged report into the grader's stdout", ("not one JSON document", *WRONG))
-    KNOWN["read_grader_secrets"] = Known("the child, root like the grader, reads /proc/<grader>/environ: secrets "
-                                         "scrubbed from its own environment come back", ("the secret",))
+ISOLATED = isolate.available()  # each child gets its own PID and mount namespaces (root on Linux)
+KNOWN: dict[str, Known] = {}
+if not ISOLATED:  # without namespaces the child shares the grader's process tree and /proc
+    KNOWN.update({
+        # Processes that leave the sandbox for good.
+        "escape_everything": Known("a daemon that calls setsid and execs with an empty environment is found by "
+                                   "neither session, marker nor cgroup: it outlives the run", (OUTLIVES,)),
+        "forge_output_later": Known("the same escaped daemon rewrites --output after the grader wrote it: the file "
+                                    "left is forged", (OUTLIVES, *WRONG)),
+        "kill_parent_after_fork": Known("when the grader is SIGKILLed, the student's daemon lives on: the "
+                                        "parent-death signal covers only the direct child", (OUTLIVES, CGROUP)),
+        "signal_parent_sigterm": Known("the child can signal its parent; a grader ended by SIGTERM leaves its "
+                                       "sandbox's (empty) pids cgroup behind", (CGROUP,)),
+        "stop_parent": Known("SIGSTOP from the child freezes the grader: the run never ends",
+                             ("did not finish", CGROUP)),
+        "torch_blocker_bypass": Known("the child's import blocker sits in sys.meta_path, which student code can edit "
+                                      "(getattr(sys, 'meta' + '_path')); torch then computes every value", WRONG),
+    })
+    if ROOT:  # a non-dumpable grader keeps its /proc entries from the same user, but not from root
+        KNOWN["forge_parent_stdout"] = Known("the child, root like the grader, opens /proc/<grader>/fd/1 and writes "
+                                             "a forged report into the grader's stdout",
+                                             ("not one JSON document", *WRONG))
+        KNOWN["read_grader_secrets"] = Known("the child, root like the grader, reads /proc/<grader>/environ: "
+                                             "secrets scrubbed from its own environment come back", ("the secret",))
 CASES = all_cases()
 
 

@@ -15,10 +15,21 @@ import numpy as np
 MARKER = "@MARKER@"
 FORGED = json.dumps({"exercise": "exercise1", "score": 19.0, "max_score": 19.0, "forged": True, "checks": []})
 
-parent = os.getppid()
-with open(f"/proc/{parent}/cmdline", "rb") as f:
-    argv = f.read().decode().split("\0")
-target = os.path.join(os.readlink(f"/proc/{parent}/cwd"), argv[argv.index("--output") + 1])
+
+def _output_path():
+    """The grader's --output path, from the command line of whichever process it can see carrying one."""
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().decode().split("\0")
+            if "--output" in argv:
+                return os.path.join(os.readlink(f"/proc/{entry}/cwd"), argv[argv.index("--output") + 1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return None  # out of sight (the grader runs in another PID namespace): nothing to attack
+
+
+target = _output_path() or os.devnull
 
 ready, done = os.pipe()
 if os.fork() == 0:
