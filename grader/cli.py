@@ -124,11 +124,20 @@ def _grade_command(name: str) -> click.Command:
     @click.command(name=name, help=f"Grade {name}: {resolve(name).title}.")
     @click.option("--file", "file", type=click.Path(path_type=Path), default=None,
                   help=f"Grade this file instead of exercises/{name}.py.")
+    @click.option("--watch", is_flag=True, help="Grade again on every save of the file, until Ctrl-C.")
     @grading_options
-    def grade(file, device, seed, fmt, output, timeout, total_timeout, memory_mb, verbose):
+    def grade(file, watch, device, seed, fmt, output, timeout, total_timeout, memory_mb, verbose):
         from .engine import grade_exercise
         from .scores import record
 
+        if watch:
+            if fmt != "text" or output is not None:
+                raise ToolError("--watch shows the text report on the terminal: leave out --format and --output.")
+            from .watch import watch_exercise
+
+            watch_exercise(name, submission=file, seed=seed, device=device, timeout=timeout,
+                           total_timeout=total_timeout, memory_mb=memory_mb, verbose=verbose, console=_console())
+            sys.exit(0)
         report = grade_exercise(name, submission=file, seed=seed, device=device, timeout=timeout,
                                 total_timeout=total_timeout, memory_mb=memory_mb)
         record(report)
