@@ -17,6 +17,7 @@ from .errors import ToolError
 from .exercises import EXERCISES, Exercise, resolve
 from .markers import make_stub
 from .results import Report
+from .sandbox import zygote
 
 MAX_DEFAULT_WORKERS = 8  # each grading run is a child process holding torch: bound the memory it takes
 Progress = Callable[[str, int, int], None]  # (what just finished, done, total)
@@ -164,6 +165,7 @@ def verify(*, exercises: Iterable[str] | None = None, source: Path = Path("solut
     kept = {resolve(name).name: names for name, names in (checks or {}).items()}
     plans = [_plan(ex, source, seeds, mutants, kept) for ex in _selected(exercises, source)]
     workers = workers or min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS)
+    zygote.enable()  # dozens of runs: fork their children from processes that imported torch once
 
     with tempfile.TemporaryDirectory(prefix="cnn-grade-verify-") as scratch:
         jobs = _jobs(plans, Path(scratch), timeout)

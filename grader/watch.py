@@ -16,6 +16,7 @@ from .errors import ToolError
 from .exercises import resolve
 from .report import print_report
 from .results import Report
+from .sandbox import zygote
 from .scores import record
 from .submission import locate
 
@@ -41,6 +42,7 @@ def watch_exercise(exercise: str, *, submission: str | Path | None = None, seed:
     """
     ex = resolve(exercise)
     path = locate(ex, submission)  # resolved once: the file keeps its name while it is edited
+    zygote.enable()  # each save's child is forked from a process that imported torch once
     console = console or Console(highlight=False, soft_wrap=False)
     stop = stop or threading.Event()
     shown = _display_name(path)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import CallTimeout, ChildDied, RaisedInfo, StudentRaised
-from . import limits
+from . import limits, zygote
 from .protocol import FrameError, read_frame, encode_frame
 
 GRADER_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds `grader/`
@@ -138,11 +138,19 @@ class Sandbox:
             uid, gid, _ = user
             os.chown(self._workdir.name, uid, gid)
             config["user"] = [uid, gid]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-u", "-c", boot, json.dumps(config)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=self._workdir.name, env={**scrubbed_env(), limits.TOKEN_VARIABLE: self.token},
-            start_new_session=(os.name == "posix"))
+        env = {**scrubbed_env(), limits.TOKEN_VARIABLE: self.token}
+        self.proc = None
+        forks = zygote.spawner(self.config["imports"]) if self.isolate else None
+        if forks is not None:  # a fork of a process that already imported torch: no start-up to pay
+            try:
+                self.proc = forks.spawn(config, cwd=self._workdir.name, env=env)
+            except OSError:
+                self.proc = None
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-u", "-c", boot, json.dumps(config)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=self._workdir.name, env=env, start_new_session=(os.name == "posix"))
         self._in_cgroup = self._cgroup is not None and self._cgroup.add(self.proc.pid)
         self._replies = queue.Queue()
         self._loaded = False

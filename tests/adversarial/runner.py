@@ -253,13 +253,15 @@ def _try_rmdir(folder: Path) -> bool:
 
 def leftovers(marker: str, run_id: str, *, descendants_too: bool) -> list[int]:
     """The run's processes still alive after a short grace period; they are ended before returning."""
+    from grader.sandbox import zygote
+
     def look() -> list[int]:
         found = set(procs.with_environment(f"{RUN_VARIABLE}={run_id}"))
         if marker:
             found.update(procs.marked(marker))
         if descendants_too:
             found.update(procs.descendants())
-        return sorted(found)
+        return sorted(found - zygote.pids())  # a zygote outlives runs by design: it serves the next one
 
     if not procs.LINUX:
         return []

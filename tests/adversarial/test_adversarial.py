@@ -126,12 +126,33 @@ def test_the_suite_holds_enough_well_formed_cases():
         assert case.checks is None or set(case.checks) <= checks, f"{case.name}: unknown check in checks"
         assert ("passed" in case.statuses) == bool(case.passes), f"{case.name}: statuses and passes disagree"
     assert set(KNOWN) <= {c.name for c in CASES}
+    assert set(THROUGH_THE_ZYGOTE) <= {c.name for c in CASES if c.via == "engine"}
 
 
 @pytest.mark.parametrize("case", params("engine"))
 def test_hostile_submission(case, tmp_path):
     outcome = run_engine(case, tmp_path)
     assert outcome.report is None or len(outcome.report.captured_output) <= OUTPUT_CAP
+    judge(outcome)
+
+
+# Hostility aimed at processes and limits, once more with children forked from a zygote (batch, --watch, verify).
+THROUGH_THE_ZYGOTE = ("escape_everything", "double_fork_setsid", "fork_bomb_bounded", "fork_linger", "sigkill_self",
+                      "sigkill_own_group", "ctypes_segfault", "memory_growth", "loop_ignoring_signals",
+                      "os_exit_in_call", "torch_blocker_bypass", "monkeypatch_grader_probes", "read_requests",
+                      "write_protocol_fds", "seed_in_environment")
+
+
+@pytest.mark.skipif(not ISOLATED, reason="the zygote is used only where namespaces are")
+@pytest.mark.parametrize("case", [p for p in params("engine") if p.values[0].name in THROUGH_THE_ZYGOTE])
+def test_hostile_submission_through_the_zygote(case, tmp_path):
+    from grader.sandbox import zygote
+
+    assert zygote.enable()
+    try:
+        outcome = run_engine(case, tmp_path)
+    finally:
+        zygote.disable()
     judge(outcome)
 
 
