@@ -22,6 +22,9 @@ DYNAMIC_IMPORT_NAMES = frozenset({"__import__", "importlib", "builtins", "__buil
                                   # the import machinery, and ways to dig a builtin out of an object
                                   "meta_path", "path_hooks", "path_importer_cache", "__subclasses__",
                                   "__globals__", "__closure__", "__code__", "__self__", "vars", "locals"})
+# Ways to reach the grader's own objects in the child (the code that turns results into data).
+DIGGING_NAMES = frozenset({"gc", "inspect", "_getframe", "f_globals", "f_locals", "f_back", "f_builtins", "tb_frame",
+                           "gi_frame", "cr_frame", "ag_frame"})
 
 
 @dataclass(frozen=True)
@@ -160,9 +163,13 @@ def static_problems(exercise: Exercise, source: str, name: str) -> list[str]:
                 found.add((line, f"imports {module}. {exercise.name} must use NumPy only: write the computation yourself."))
             elif top in DYNAMIC_IMPORT_NAMES:
                 found.add((line, f"imports {module}, which can load other libraries. {plain}"))
+            elif top in DIGGING_NAMES:
+                found.add((line, f"imports {module}, which reaches into the grader's code beside yours. {plain}"))
         word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         if word in DYNAMIC_IMPORT_NAMES:
             found.add((line, f"uses {word}, which can load other libraries. {plain}"))
+        elif word in DIGGING_NAMES and not isinstance(node, ast.Name):  # an attribute: sys._getframe, frame.f_back
+            found.add((line, f"uses {word}, which reaches into the grader's code beside yours. {plain}"))
         # getattr(obj, "__builtins__") and friends: the same names, spelled as strings
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in DYNAMIC_IMPORT_NAMES \
                 and node.value.startswith("__"):

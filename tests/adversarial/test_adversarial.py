@@ -38,7 +38,12 @@ class Known:
 
 
 ISOLATED = isolate.available()  # each child gets its own PID and mount namespaces (root on Linux)
-KNOWN: dict[str, Known] = {}
+KNOWN: dict[str, Known] = {
+    # Student code shares its Python process with the child's code that turns results into data.
+    "monkeypatch_via_gc_torch": Known("gc.get_objects() finds the namespace of the child's layer-description code "
+                                      "and patches it: no_conv_bias trusts that description (exercise 1 refuses gc "
+                                      "by reading the code; the torch exercises cannot)", WRONG),
+}
 if not ISOLATED:  # without namespaces the child shares the grader's process tree and /proc
     KNOWN.update({
         # Processes that leave the sandbox for good.
