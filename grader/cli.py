@@ -173,7 +173,7 @@ def list_exercises():
     for column in ("exercise", "alias", "title", "points", "your file"):
         table.add_column(column)
     for ex in EXERCISES:
-        points = sum(spec.points for spec in ex.checks())
+        points = ex.points()  # from the check modules' source: importing them would import torch
         try:
             path = locate(ex)
         except ToolError as e:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
-from importlib.resources import files
+from pathlib import Path
 
 from .errors import ToolError
+
+CHECKS_FOLDER = Path(__file__).resolve().parent / "checks"
 
 # Array and ML libraries that would do exercise 1's work for the student.
 ARRAY_LIBRARIES = ("torch", "scipy", "tensorflow", "jax", "jaxlib", "cupy", "numba", "sklearn", "skimage",
@@ -41,8 +43,22 @@ class Exercise:
 
         return checks_of(import_module(self.checks_module))
 
+    def points(self) -> float:
+        """The exercise's total points, read from its check module's source so that torch stays unimported."""
+        from .registry import declared_checks
+
+        try:
+            declared = declared_checks((CHECKS_FOLDER / self.filename).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):  # no source beside the package, or points that are not literals
+            declared = []
+        if not declared:
+            return sum(spec.points for spec in self.checks())
+        return sum(points for _, points in declared)
+
     def statement(self) -> str:
         """The task statement, as Markdown."""
+        from importlib.resources import files  # here, not at the top: it costs `cnn-grade --help` ~10 ms
+
         return files("grader").joinpath("statements", f"{self.name}.md").read_text(encoding="utf-8")
 
 

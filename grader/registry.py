@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -44,6 +45,29 @@ def check(*, points: float, title: str, timeout: float | None = None) -> Callabl
 def checks_of(module: ModuleType) -> list[CheckSpec]:
     """The checks a module declares, in the order they are written."""
     return [v.__check_spec__ for v in vars(module).values() if hasattr(v, "__check_spec__")]
+
+
+def declared_checks(source: str) -> list[tuple[str, float]]:
+    """(name, points) of each top-level `@check(points=...)` function in a check module's source, without running it.
+
+    `cnn-grade list` shows points this way: importing a check module imports torch. Points that are
+    not a literal raise ValueError; checks made some other way are not seen (a test compares with checks_of).
+    """
+    found = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and _is_check(decorator.func):
+                points = [k.value for k in decorator.keywords if k.arg == "points"]
+                if not points:
+                    raise ValueError(f"@check on {node.name} has no points=")
+                found.append((node.name, float(ast.literal_eval(points[0]))))
+    return found
+
+
+def _is_check(func: ast.expr) -> bool:
+    return (isinstance(func, ast.Name) and func.id == "check") or (isinstance(func, ast.Attribute) and func.attr == "check")
 
 
 def _result(spec: CheckSpec, status: str, message: str = "", hint: str = "", **kw) -> CheckResult:

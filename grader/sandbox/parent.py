@@ -233,10 +233,11 @@ class Sandbox:
             self._kill()
             raise CallTimeout(target, timeout) from None
         if reply is _EOF or isinstance(reply, Exception):
-            try:  # the isolated child's outer process reports how the student's process ended: let it
-                self.proc.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                pass
+            if reply is _EOF:  # the isolated child's outer process reports how the student's process ended: let it
+                try:
+                    self.proc.wait(timeout=1.0)
+                except subprocess.TimeoutExpired:
+                    pass
             code = self._kill()
             if isinstance(reply, Exception):
                 raise ChildDied(f"it sent a malformed reply ({reply})")
