@@ -1,7 +1,7 @@
 """Submissions per minute of `cnn-grade batch` on exercises 1 and 4, next to sequential `cnn-grade exerciseN` runs.
 
 Run from the repository root:
-    python benchmarks/batch_throughput.py [--count 40] [--workers N] [--repeat 3] [--sample 8]
+    python benchmarks/batch_throughput.py [--count 40] [--scale 160] [--workers N] [--repeat 3] [--sample 8]
 
 A class of --count students is made from copies of the good and buggy samples in
 tests/submissions/exerciseN/ (cycled). The batch runs --repeat times into a fresh gradebook each
@@ -10,7 +10,13 @@ time; the table shows medians. The sequential baseline runs `cnn-grade exerciseN
 median per file to --count (it says so). Peak memory is the largest sum
 of the resident sets (RSS, counting shared library pages once per process) and of the proportional
 sets (PSS, sharing them out) of the batch process and all its descendants (workers and sandboxes),
-polled from /proc every 0.2 s, next to the largest single process.
+polled from /proc every 0.2 s, next to the largest single process (benchmarks/proctree.py).
+
+Scaling: when exercise1 is among --exercises, a class of --scale exercise-1 students (default 160;
+0 skips it) is batched too, --repeat times, each run right after a --count batch; a second table
+sets the two sizes side by side: wall time, the time ratio (against the ratio of class sizes),
+peak memory of both, and the speed-up over sequential runs for --count (sequential runs of the
+larger class are not made).
 """
 
 from __future__ import annotations
@@ -22,19 +28,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "tests" / "submissions"
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proctree import run_measured as _run_tree  # noqa: E402
 
 
-def make_class(root: Path, exercise: str, count: int) -> Path:
+def make_class(root: Path, exercise: str, count: int, name: str | None = None) -> Path:
     """`count` student folders, each holding one sample of `exercise`, cycling through all samples."""
     samples = sorted((SAMPLES / exercise).glob("*.py"))
-    folder = root / f"class-{exercise}"
+    folder = root / (name or f"class-{exercise}")
     for i in range(count):
         student = folder / f"student{i:03d}"
         student.mkdir(parents=True)
@@ -42,66 +48,12 @@ def make_class(root: Path, exercise: str, count: int) -> Path:
     return folder
 
 
-def _memory(pid: str) -> tuple[int, int]:
-    """(RSS, PSS) in bytes of one process; PSS shares each shared page among the processes that map it."""
-    with open(f"/proc/{pid}/statm") as f:
-        rss = int(f.read().split()[1]) * PAGE
-    pss = rss
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    pss = int(line.split()[1]) * 1024
-                    break
-    except OSError:
-        pass
-    return rss, pss
-
-
-def _tree_memory(root: int) -> tuple[int, int, int]:
-    """(summed RSS, summed PSS, largest RSS) of `root` and its descendants, from /proc."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rpartition(")")[2].split()[1])  # the field after the state
-            except (OSError, IndexError, ValueError):
-                continue
-    tree, frontier = {root}, {root}
-    while frontier:
-        frontier = {p for p, parent in parents.items() if parent in frontier and p not in tree}
-        tree |= frontier
-    sizes = []
-    for pid in tree:
-        try:
-            sizes.append(_memory(str(pid)))
-        except (OSError, IndexError, ValueError):
-            continue  # it ended meanwhile
-    return sum(r for r, _ in sizes), sum(p for _, p in sizes), max((r for r, _ in sizes), default=0)
-
-
 def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, int, int]:
     """Wall time, and the peaks of the process tree's summed RSS, summed PSS and largest single RSS."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
-    peaks = [0, 0, 0]
-    stop = threading.Event()
-
-    def poll() -> None:
-        while not stop.is_set():
-            peaks[:] = [max(a, b) for a, b in zip(peaks, _tree_memory(proc.pid))]
-            stop.wait(0.2)
-
-    watcher = threading.Thread(target=poll, daemon=True)
-    watcher.start()
-    _, stderr = proc.communicate()
-    elapsed = time.perf_counter() - start
-    stop.set()
-    watcher.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: {stderr.decode()[-800:]}")
-    return (elapsed, *peaks)
+    run = _run_tree(argv, env, REPO, poll=0.2)
+    if run.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {run.returncode}: {run.stderr}")
+    return run.elapsed, run.rss_sum, run.pss_sum, run.rss_largest
 
 
 def grader_command() -> str:
@@ -127,10 +79,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="batch runs per exercise (default 3)")
     parser.add_argument("--sample", type=int, default=8, help="sequential runs per exercise (default 8)")
     parser.add_argument("--exercises", default="exercise1,exercise4", help="comma-separated (default: 1 and 4)")
+    parser.add_argument("--scale", type=int, default=160,
+                        help="also batch this many exercise-1 students, to compare with --count (default 160; 0: no)")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "CNN_GRADE_SEED"}
     workers = args.workers or os.cpu_count() or 1
-    rows = []
+    rows, scaled = [], []
     with tempfile.TemporaryDirectory(prefix="cnn-grade-bench-") as tmp:
         root = Path(tmp)
         for exercise in args.exercises.split(","):
@@ -139,6 +93,9 @@ def main() -> None:
             # moment of the machine weighs on both sides.
             students = sorted(folder.iterdir())[::max(1, args.count // args.sample)][:args.sample]
             share = -(-len(students) // args.repeat)
+            large = None
+            if exercise == "exercise1" and args.scale:
+                large = make_class(root, exercise, args.scale, "large-class")
             runs, singles = [], []
             for i in range(args.repeat):
                 out = root / f"out-{exercise}-{i}"
@@ -148,6 +105,12 @@ def main() -> None:
                 singles += sequential(exercise, students[i * share:(i + 1) * share], env)
                 print(f"  {exercise}: batch run {i + 1} {runs[-1][0]:.1f} s; sequential so far "
                       f"{', '.join(f'{t:.1f}' for t in singles)} s", file=sys.stderr, flush=True)
+                if large is not None:
+                    argv = [sys.executable, "-m", "grader", "batch", str(large), "--out", str(root / f"out-large-{i}"),
+                            "--workers", str(workers)]
+                    scaled.append(run_measured(argv, env))
+                    print(f"  {exercise}: batch run {i + 1} of {args.scale} {scaled[-1][0]:.1f} s",
+                          file=sys.stderr, flush=True)
             per_file = statistics.median(singles)
             rows.append((exercise, runs, per_file))
     print(f"\n{args.count} submissions per exercise, {workers} workers, {os.cpu_count()} cores; "
@@ -165,6 +128,29 @@ def main() -> None:
                  f"{60 / per_file:.1f}", f"{seq_wall / wall:.1f}x", f"{rss:.0f} MB", f"{pss:.0f} MB",
                  f"{largest:.0f} MB")
         print("| " + " | ".join(cells) + " |")
+    small = next((r for r in rows if r[0] == "exercise1"), None)
+    if scaled and small is not None:
+        print_scaling(small[1], small[2], scaled, args.count, args.scale, args.repeat)
+
+
+def print_scaling(small: list, per_file: float, large: list, count: int, scale: int, repeat: int) -> None:
+    """The exercise-1 batch at --count and at --scale students, next to sequential runs of --count."""
+    print(f"\nexercise1, {count} vs {scale} submissions: batch median of {repeat} runs each; "
+          f"sequential for {count} only (extrapolated as above)\n")
+    columns = ("students", "batch wall", "batch /min", "sequential wall", "speed-up", "peak RSS, all",
+               "peak PSS, all", "largest RSS")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "|".join("---" for _ in columns) + "|")
+    walls = {}
+    for n, runs in ((count, small), (scale, large)):
+        walls[n] = statistics.median(r[0] for r in runs)
+        rss, pss, largest = (max(r[i] for r in runs) / 2**20 for i in (1, 2, 3))
+        seq = f"{per_file * n:.1f} s" if n == count else "-"
+        speed = f"{per_file * n / walls[n]:.1f}x" if n == count else "-"
+        cells = (str(n), f"{walls[n]:.1f} s", f"{60 * n / walls[n]:.1f}", seq, speed, f"{rss:.0f} MB",
+                 f"{pss:.0f} MB", f"{largest:.0f} MB")
+        print("| " + " | ".join(cells) + " |")
+    print(f"\ntime ratio {scale} / {count}: {walls[scale] / walls[count]:.2f} (the class is {scale / count:g}x larger)")
 
 
 if __name__ == "__main__":

@@ -62,12 +62,18 @@ def declared_checks(source: str) -> list[tuple[str, float]]:
                 points = [k.value for k in decorator.keywords if k.arg == "points"]
                 if not points:
                     raise ValueError(f"@check on {node.name} has no points=")
-                found.append((node.name, float(ast.literal_eval(points[0]))))
+                value = ast.literal_eval(points[0])  # ValueError when it is not a literal
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"@check on {node.name} has points={value!r}, not a number")
+                found.append((node.name, float(value)))
     return found
 
 
 def _is_check(func: ast.expr) -> bool:
-    return (isinstance(func, ast.Name) and func.id == "check") or (isinstance(func, ast.Attribute) and func.attr == "check")
+    """`check` or `something.check`: how check modules spell the decorator."""
+    if isinstance(func, ast.Attribute):
+        return func.attr == "check"
+    return isinstance(func, ast.Name) and func.id == "check"
 
 
 def _result(spec: CheckSpec, status: str, message: str = "", hint: str = "", **kw) -> CheckResult:
