@@ -205,9 +205,11 @@ def show(exercise):
 def grade_all(device, seed, fmt, output, timeout, total_timeout, memory_mb, verbose):
     """Grade every exercise whose file exists, then print a summary."""
     from .engine import grade_exercise
+    from .sandbox import zygote
     from .scores import record
     from .submission import locate
 
+    zygote.enable()  # four exercises import torch in their child: fork them from one process that did it once
     reports = []
     for ex in EXERCISES:
         try:
