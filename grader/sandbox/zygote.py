@@ -79,7 +79,7 @@ class Zygote:
     """One zygote process and the socket to it."""
 
     def __init__(self, imports: tuple[str, ...], startup_timeout: float = 120.0):
-        from .parent import GRADER_ROOT, scrubbed_env
+        from .provision import GRADER_ROOT, scrubbed_env
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         boot = f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); from grader.sandbox.zygote_server import main; main()"

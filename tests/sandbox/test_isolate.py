@@ -14,7 +14,8 @@ import pytest
 from grader.errors import ChildDied, StudentRaised
 from grader.exercises import ARRAY_LIBRARIES
 from grader.sandbox import isolate
-from grader.sandbox.parent import GRADER_ROOT, Sandbox
+from grader.sandbox.parent import Sandbox
+from grader.sandbox.provision import GRADER_ROOT
 
 needs_namespaces = pytest.mark.skipif(not isolate.available(), reason="namespaces need root on Linux")
 

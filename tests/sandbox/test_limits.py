@@ -184,7 +184,7 @@ def test_root_runs_student_code_as_nobody_only_where_it_can(tmp_path, monkeypatc
     shutil.rmtree(base)
 
 
-@pytest.mark.skipif(not isinstance(__import__("grader.sandbox.parent").sandbox.parent.run_as(), tuple),
+@pytest.mark.skipif(not isinstance(__import__("grader.sandbox.provision").sandbox.provision.run_as(), tuple),
                     reason="this Python is not reachable by user nobody (e.g. installed under /root)")
 def test_as_root_the_student_runs_as_nobody(tmp_path):
     sandbox = Sandbox("import os\ndef who():\n    return [os.getuid(), os.getgid()]\n", str(tmp_path / "x.py"))
