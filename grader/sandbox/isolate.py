@@ -23,9 +23,9 @@ import os
 import signal
 import sys
 
+from . import mounts
+
 CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 LAST_CAPABILITY = 63  # capability numbers go up to about 40 today; dropping unknown ones is harmless
 
@@ -55,7 +55,7 @@ def enter(config: dict) -> bool:
     os.close(report_r)
     libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)  # B (and so the namespace) dies with A
     try:
-        _prepare_mounts(libc, config)
+        mounts.prepare(libc, config, workdir=os.getcwd())
     except OSError as e:
         # A half-built view of the file system is worse than none: give up on isolation, loudly.
         os.write(2, f"cnn-grade sandbox: could not isolate the file system: {e}\n".encode())
@@ -133,35 +133,6 @@ def _act_as_init(c: int, report_w: int) -> None:
             how = f"exit {os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70}"
         os.write(report_w, how.encode())
         os._exit(0)
-
-
-def _prepare_mounts(libc, config: dict) -> None:
-    """B: a private mount tree, a /proc of this namespace only, hidden folders, read-only folders."""
-    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here leaks to the grader's view
-    _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for folder in config.get("hide", []):  # the keys, the cgroup file system
-        if os.path.isdir(folder):
-            _mount(libc, "tmpfs", folder, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=555")
-    for folder in config.get("refuse", []):  # forbidden libraries: a package whose import says why it fails
-        if os.path.isdir(folder):
-            _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=16k,mode=755")
-            name = os.path.basename(folder)
-            with open(os.path.join(folder, "__init__.py"), "w") as f:
-                f.write(f"raise ImportError({f'importing {name!r} is not allowed in this exercise'!r})\n")
-            _mount(libc, None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for folder in config.get("readonly", []):  # the grader and Python: student code must not edit them
-        if os.path.isdir(folder):
-            _mount(libc, folder, folder, None, MS_BIND | MS_REC)
-            _mount(libc, None, folder, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
-
-
-def _mount(libc, source, target, fstype, flags, data=None) -> None:
-    def b(text):
-        return None if text is None else os.fsencode(text)
-
-    if libc.mount(b(source), b(target), b(fstype), ctypes.c_ulong(flags), data) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
 
 
 def drop_capabilities() -> bool:

@@ -95,7 +95,9 @@ class Sandbox:
             uid, gid, _ = user
             os.chown(self._workdir.name, uid, gid)
             config["user"] = [uid, gid]
-        env = {**scrubbed_env(), limits.TOKEN_VARIABLE: self.token}
+        # HOME and TMPDIR in the working folder: in the isolated child nothing else is writable.
+        env = {**scrubbed_env(), limits.TOKEN_VARIABLE: self.token, "HOME": self._workdir.name,
+               "TMPDIR": self._workdir.name}
         self.proc = None
         forks = zygote.spawner(self.config["imports"]) if self.isolate else None
         if forks is not None:  # a fork of a process that already imported torch: no start-up to pay

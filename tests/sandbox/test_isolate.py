@@ -20,7 +20,7 @@ from grader.sandbox.provision import GRADER_ROOT
 needs_namespaces = pytest.mark.skipif(not isolate.available(), reason="namespaces need root on Linux")
 
 LOOK_AROUND = """
-    import os
+    import os, tempfile
     def look():
         def can_write(path):
             try:
@@ -36,7 +36,30 @@ LOOK_AROUND = """
                 "solutions": os.listdir(solutions) if os.path.isdir(solutions) else None,
                 "cgroup": os.listdir("/sys/fs/cgroup") if os.path.isdir("/sys/fs/cgroup") else None,
                 "grader_writable": can_write(os.path.join(GRADER_ROOT, "grader")),
-                "workdir_writable": can_write("."), "caps": caps}
+                "workdir_writable": can_write("."), "caps": caps,
+                "etc_writable": can_write("/etc"), "tmp_writable": can_write("/tmp"),
+                "tempfile": tempfile.mkstemp()[1], "home": os.environ.get("HOME"),
+                "devnull": opens("/dev/null", "w"), "block_devices": [d for d in blocks() if opens(d, "rb")],
+                "proc_sys_writable": opens("/proc/sys/kernel/hostname", "w"),
+                "sysrq_writable": opens("/proc/sysrq-trigger", "w")}
+
+    def opens(path, mode):
+        try:
+            open(path, mode).close()  # opened, never written
+        except OSError:
+            return False
+        return True
+
+    def blocks():
+        import stat
+        found = []
+        for name in os.listdir("/dev"):
+            try:
+                if stat.S_ISBLK(os.stat(os.path.join("/dev", name)).st_mode):
+                    found.append(os.path.join("/dev", name))
+            except OSError:
+                pass
+        return found
 """
 
 
@@ -58,6 +81,12 @@ def test_the_child_sees_only_its_own_namespace(tmp_path):
     assert seen["cgroup"] == []  # so is the cgroup file system (no leaving the pids cgroup)
     assert seen["grader_writable"] is False and seen["workdir_writable"] is True
     assert int(seen["caps"], 16) == 0  # root in there, but without a single capability
+    # Nothing is writable but the working folder (also HOME and TMPDIR), and no disk can be opened.
+    assert seen["etc_writable"] is False and seen["tmp_writable"] is False
+    workdir = os.path.realpath(box.proc and box._workdir.name)
+    assert os.path.dirname(seen["tempfile"]) == workdir and seen["home"] == workdir
+    assert seen["devnull"] is True and seen["block_devices"] == []
+    assert seen["proc_sys_writable"] is False and seen["sysrq_writable"] is False
     assert any("own process tree" in words for words in limits)
 
 
