@@ -164,3 +164,15 @@ def test_student_code_cannot_import_the_keys(tmp_path):
     report = grade_exercise("exercise2", submission=path)
     check = next(c for c in report.checks if c.name == "output_size_grid")
     assert check.status == "error" and "ModuleNotFoundError" in check.message
+
+
+def test_a_submission_may_use_the_course_modules_but_not_the_grader(tmp_path):
+    key = (REPO / "solutions" / "exercise4.py").read_text()
+    uses_data = write(tmp_path, "uses_data.py", "from grader.data import load_shapes\n"
+                                                "from grader.backbone import SmallResNet\n" + key)
+    report = grade_exercise("exercise4", submission=uses_data)
+    assert report.score == report.max_score  # what the statements tell students to use works
+    patches = write(tmp_path, "patches.py", "import grader.references\n" + key)
+    report = grade_exercise("exercise4", submission=patches)
+    assert report.score == 0 and set(statuses(report).values()) == {"error"}
+    assert "the grader's own code is off limits" in report.checks[0].message
