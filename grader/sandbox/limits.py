@@ -207,10 +207,14 @@ class PidsCgroup:
     def remove(self) -> None:
         """Delete the (empty) cgroup."""
         self.kill_all()
-        try:
-            self.folder.rmdir()
-        except OSError:
-            pass
+        for _ in range(100):  # a process that held a lot of memory can take a moment to finish exiting
+            try:
+                self.folder.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:  # EBUSY: a member is still exiting
+                time.sleep(0.05)
 
 
 STALE_SECONDS = 600  # an empty sandbox cgroup this old belongs to a grader that was killed before it could tidy up
