@@ -9,11 +9,12 @@ The sandbox child forks twice on its way in (all before any student code exists)
 In there, student code cannot see or signal the grader (no pid of it exists in the namespace, and
 pid 1 ignores signals it has no handler for), /proc shows only the namespace, and when B exits the
 kernel kills every process left in the namespace: setsid, a double fork or leaving the pids cgroup
-no longer gets a process out. The mount namespace also hides the instructor's keys, the cgroup file
-system and the libraries an exercise forbids, and makes the grader and Python read-only.
+no longer gets a process out. The mount namespace (mounts.py) hides the instructor's keys, the
+cgroup file system and the libraries an exercise forbids, and leaves only the working folder writable.
 
 Where the system does not allow namespaces (not root, a locked-down container), `enter` returns
-False and the child runs as a plain process with the older safeguards (see limits.py).
+False and the child runs as a plain process with the older safeguards (see limits.py). Where the
+namespaces exist but the mounts fail, B says so and exits; the parent then starts a plain child.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def enter(config: dict) -> bool:
     try:
         mounts.prepare(libc, config, workdir=os.getcwd())
     except OSError as e:
-        # A half-built view of the file system is worse than none: give up on isolation, loudly.
+        # A half-built view of the file system is worse than none: the parent sees this and starts a plain child.
         os.write(2, f"cnn-grade sandbox: could not isolate the file system: {e}\n".encode())
         os._exit(70)
     c = os.fork()

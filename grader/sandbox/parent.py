@@ -21,6 +21,7 @@ from .protocol import FrameError, read_frame, encode_frame
 
 OUTPUT_CAP = 256 * 1024  # bytes of student output kept; the rest is counted and dropped
 _EOF = object()
+ISOLATION_FAILED = b"cnn-grade sandbox: could not isolate"  # what isolate.enter prints when mounts fail
 
 
 @functools.lru_cache(maxsize=1)
@@ -165,7 +166,7 @@ class Sandbox:
         if self.proc is None or self.proc.poll() is not None or not self._loaded:
             self.start()
             try:
-                hello = self._wait("starting Python", self.startup_timeout, expect_hello=True)
+                hello = self._hello()
                 if isinstance(hello.get("limits"), dict):
                     self.applied = {k: v for k, v in hello["limits"].items() if isinstance(v, (int, bool, type(None)))}
                 if self._in_cgroup:
@@ -176,6 +177,22 @@ class Sandbox:
                 self._load_failure = e
                 raise
             self._loaded = True
+
+    def _hello(self) -> dict:
+        """The child's first message; a system that would not build its namespaces gets a plain child instead."""
+        try:
+            return self._wait("starting Python", self.startup_timeout, expect_hello=True)
+        except ChildDied:
+            with self._lock:
+                refused = ISOLATION_FAILED in bytes(self._output)
+            if not (self.isolate and refused):
+                raise
+        with self._lock:  # the grader's own message, not the student's output
+            self._output.clear()
+            self._output_total = 0
+        self.isolate = False
+        self.start()
+        return self._wait("starting Python", self.startup_timeout, expect_hello=True)
 
     def _request(self, message: dict, target: str, timeout: float) -> dict:
         try:

@@ -180,3 +180,17 @@ def _cmdline_holds(entry: Path, token: str) -> bool:
 
 if not sys.platform.startswith("linux"):
     pytestmark = pytest.mark.skip(reason="namespaces are Linux's")
+
+
+@needs_namespaces
+def test_a_system_that_refuses_the_mounts_gets_a_plain_child(tmp_path, monkeypatch):
+    from grader.sandbox import parent
+
+    box = sandbox(tmp_path, "import os\ndef where():\n    return os.getpid()\n")
+    # A folder that must end up read-only but cannot (the working folder stays writable): the reaper gives up.
+    monkeypatch.setattr(parent, "readonly_folders", lambda: [box._workdir.name])
+    with box:
+        assert box.call("where") == box.proc.pid  # served, by a child outside any namespace
+        assert box.applied.get("isolated") is False
+        output, _ = box.output
+    assert "could not isolate" not in output  # the grader's message is not shown as the student's output
