@@ -20,6 +20,7 @@ namespaces exist but the mounts fail, B says so and exits; the parent then start
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import sys
@@ -154,6 +155,7 @@ def drop_capabilities() -> bool:
     return ok
 
 
+@functools.lru_cache(maxsize=1)
 def available() -> bool:
     """Can this process give a child its own PID and mount namespaces (tried in a throwaway fork)?"""
     if not sys.platform.startswith("linux") or os.geteuid() != 0:

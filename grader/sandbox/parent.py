@@ -91,7 +91,7 @@ class Sandbox:
         if self._cgroup is None:
             self._cgroup = limits.PidsCgroup.create(self.token, limits.EXTRA_PROCESSES + 8)  # +8: the child's threads
         config = {**self.config, "isolate": self.isolate, "cgroup": self._cgroup and str(self._cgroup.folder),
-                  "hide": HIDDEN, "refuse": package_folders(self.config["blocked"]), "readonly": readonly_folders()}
+                  "hide": HIDDEN, "refuse": package_folders(tuple(self.config["blocked"])), "readonly": readonly_folders()}
         if isinstance(user, tuple):  # root: student code runs as an unprivileged user instead (set in the child)
             uid, gid, _ = user
             os.chown(self._workdir.name, uid, gid)

@@ -31,7 +31,8 @@ def run_as() -> tuple[int, int, str] | str:
     return limits.unprivileged_user(paths)
 
 
-def package_folders(blocked) -> list[str]:
+@functools.lru_cache(maxsize=8)
+def package_folders(blocked: tuple[str, ...]) -> list[str]:
     """The folders of the forbidden libraries installed here (the isolated child sees them empty)."""
     folders = []
     for name in blocked:
