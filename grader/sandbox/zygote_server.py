@@ -69,7 +69,7 @@ def main() -> None:
                 continue
             pid = os.fork()
             if pid == 0:
-                _become_child(request, fds, control.fileno(), wake_r, wake_w)
+                _become_child(request, fds)
             for fd in fds:
                 os.close(fd)
             control.send(json.dumps({"pid": pid}).encode())
@@ -88,7 +88,7 @@ def _report_ended(control: socket.socket) -> None:
         control.send(json.dumps({"ended": pid, "code": code}).encode())
 
 
-def _become_child(request: dict, fds: list[int], *private: int) -> None:
+def _become_child(request: dict, fds: list[int]) -> None:
     """In the fork: look like a freshly started child (session, fds 0-2, folder, environment), then serve."""
     try:
         signal.set_wakeup_fd(-1)
