@@ -160,7 +160,8 @@ def available() -> bool:
     """Can this process give a child its own PID and mount namespaces (tried in a throwaway fork)?"""
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         return False
+    unshare = _libc().unshare  # looked up before the fork: the fork of a threaded process should only call it
     pid = os.fork()
     if pid == 0:
-        os._exit(0 if _libc().unshare(CLONE_NEWPID | CLONE_NEWNS) == 0 else 1)
+        os._exit(0 if unshare(CLONE_NEWPID | CLONE_NEWNS) == 0 else 1)
     return os.waitpid(pid, 0)[1] == 0
