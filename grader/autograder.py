@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from .bundle import CONFIG, SKIPPED
-from .errors import ToolError
+from .errors import GraderSetupError, ToolError
 from .exercises import Exercise, resolve
 
 
@@ -72,6 +72,10 @@ def autograde(root: Path) -> int:
         report = grade_exercise(ex.name, submission=path, seed=config["seed"])
         text = to_gradescope(report, config["visibility"], config["per_check"])
         print_report(report, Console(file=sys.stdout, no_color=True, highlight=False, width=100))  # instructors' log
+    except GraderSetupError as e:  # the autograder's image, not the student: say so to both
+        print(f"Not graded, the autograder is misconfigured: {e}", flush=True)
+        text = _zero(f"The autograder is misconfigured ({e.cause}), so nothing was graded. This is not a verdict "
+                     f"on your code: please tell your instructor.")
     except ToolError as e:
         print(f"Not graded: {e}", flush=True)
         text = _zero(str(e))

@@ -86,13 +86,13 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
     deadline = started + total_timeout if total_timeout else None
 
     sandbox, output, truncated, limits = None, "", False, ()
+    device = resolve_device(device)  # free for "cpu"; the child must know its device before it starts
     if not sub.problems:
         # Start the child first: it imports its libraries while this process imports torch below.
         sandbox = Sandbox(sub.source, str(path), imports=ex.child_imports, blocked=ex.blocked,
-                          memory_mb=memory_mb, timeout=timeout, relabel=sub.relabel)
+                          memory_mb=memory_mb, timeout=timeout, relabel=sub.relabel, device=device)
         sandbox.start()
     try:
-        device = resolve_device(device)
         specs = select_checks(ex.checks(), checks)
         if sub.problems:
             summary = sub.problems[0].splitlines()[0]

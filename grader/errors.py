@@ -58,3 +58,26 @@ class CallTimeout(Exception):
         super().__init__(f"{target} did not return within {seconds:g} s")
         self.target = target
         self.seconds = seconds
+
+
+class GraderSetupError(ToolError):
+    """The process for student code could not be set up here (torch build, limits, GPU): the grader's fault, exit 2."""
+
+    def __init__(self, cause: str, *, memory_mb: int | None = None, device: str = "cpu"):
+        self.cause = cause
+        super().__init__(f"Grader setup failed: the process that runs student code could not start ({cause}). "
+                         f"{_fix(cause, memory_mb, device)} No student code was run.")
+
+
+def _fix(cause: str, memory_mb: int | None, device: str) -> str:
+    """The likely fix for a setup failure, from the words of its cause."""
+    words = cause.lower()
+    if any(w in words for w in ("memoryerror", "map segment", "allocate memory", "out of memory", "cannot allocate")):
+        limit = f"the {memory_mb:,} MiB memory limit" if memory_mb else "the memory limit"
+        return (f"Loading the libraries failed under {limit}: raise it with --memory (e.g. --memory "
+                f"{max(4096, 2 * (memory_mb or 2048))}), or install PyTorch's CPU-only build, which needs less.")
+    if "modulenotfounderror" in words or "importerror" in words:
+        return "A library the exercise needs does not import here: reinstall the kit (pip install -e .) in this Python."
+    if device != "cpu" and any(w in words for w in ("cuda", "mps", "device")):
+        return f"The {device} device could not be used from the sandbox: check its driver, or grade with --device cpu."
+    return "Check that `python -c \"import torch\"` works in this environment, then grade again."

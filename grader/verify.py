@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import mutants as mutation
 from .engine import grade_exercise, resolve_seed, select_checks
-from .errors import ToolError
+from .errors import GraderSetupError, ToolError
 from .exercises import EXERCISES, Exercise, resolve
 from .markers import make_stub
 from .results import Report
@@ -175,7 +175,10 @@ def verify(*, exercises: Iterable[str] | None = None, source: Path = Path("solut
             try:
                 for done, future in enumerate(as_completed(futures), start=1):
                     key, label = futures[future]
-                    reports[key] = future.result()
+                    try:
+                        reports[key] = future.result()
+                    except GraderSetupError as e:
+                        raise ToolError(f"Could not verify ({label}): {e}") from None
                     if progress is not None:
                         progress(label, done, len(jobs))
             except BaseException:  # a tool error or Ctrl-C: do not start the runs still queued

@@ -86,28 +86,67 @@ def _drop_privileges(config: dict, isolated: bool) -> None:
         drop_capabilities()
 
 
+def _set_up(config: dict) -> dict:
+    """Import what the exercise needs and try it once, under the memory cap; what took effect.
+
+    Runs before any student code exists, so whatever fails here is the grader's environment (a torch
+    build that cannot load under the cap, a missing library, a broken GPU), never the student.
+    """
+    from .limits import cap_memory
+
+    memory_mb = config.get("memory_mb")
+    applied = {"memory_mb": memory_mb if cap_memory(memory_mb) else None}
+    for name in config.get("imports", []):
+        __import__(name)  # trusted imports happen before any student code runs
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].ones(8).sum()
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        # One thread: small models train fastest that way on a shared CPU, results don't depend on
+        # the thread count, and parallel graders don't fight over cores.
+        torch.set_num_threads(1)
+        device = config.get("device") or "cpu"
+        applied["device"] = device
+        if device == "cuda" and memory_mb:
+            # CUDA starts here, in the process that runs the student's code (a fork would not inherit it).
+            total = torch.cuda.get_device_properties(0).total_memory
+            torch.cuda.set_per_process_memory_fraction(min(1.0, memory_mb * 2**20 / total))
+            applied["gpu_memory_mb"] = memory_mb
+        x = torch.ones(1, 2, 5, 5, device=device)
+        torch.nn.functional.conv2d(x, torch.ones(3, 2, 3, 3, device=device)).sum().item()
+        del x
+    return applied
+
+
+def _why(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"[:1000]
+    except Exception:  # noqa: BLE001
+        return type(exc).__name__
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     from .isolate import enter
+    from .protocol import FrameError, Handle, encode_frame, read_frame
 
     isolated = enter(config)  # from here on: C, pid 2 of its own namespace (or the plain child)
     req, rep = _private_channels()
-    for name in config.get("imports", []):
-        __import__(name)  # trusted imports happen before any student code runs
-    if "torch" in sys.modules:
-        # One thread: small models train fastest that way on a shared CPU, results don't depend on
-        # the thread count, and parallel graders don't fight over cores.
-        sys.modules["torch"].set_num_threads(1)
+    try:
+        applied = _set_up(config)
+    except BaseException as exc:  # noqa: BLE001 - told to the grader as its own failure, not the student's
+        rep.write(encode_frame({"hello": os.getpid(), "setup_failed": _why(exc), "imports": config.get("imports", [])}))
+        return
     from . import probes
     from .limits import apply_in_child
-    from .protocol import FrameError, Handle, encode_frame, read_frame
 
     table = probes.all_probes()
     del sys.path[0]  # the grader's folder, put first by the parent's boot line
 
     _drop_privileges(config, isolated)
-    applied = apply_in_child(config.get("memory_mb"), config.get("processes"), check_parent=not isolated)
+    applied.update(apply_in_child(config.get("processes"), check_parent=not isolated))
     applied["isolated"] = isolated
+    applied["memory_all"] = bool(config.get("memory_cgroup")) and bool(applied.get("memory_mb"))
     blocked = config.get("blocked", [])
     for name in list(sys.modules):
         if name.partition(".")[0] in blocked:

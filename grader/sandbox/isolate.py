@@ -72,9 +72,9 @@ def enter(config: dict) -> bool:
     return True  # not reached
 
 
-def _join_cgroup(folder: str | None) -> None:
-    """Enter the sandbox's pids cgroup before forking, so B and C are counted and found from the start."""
-    if folder:
+def _join_cgroup(folders: list[str] | None) -> None:
+    """Enter the sandbox's cgroups before forking, so B and C are counted and found from the start."""
+    for folder in folders or ():
         try:
             with open(os.path.join(folder, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))

@@ -10,8 +10,9 @@ import os
 import signal
 import stat
 import sys
-import time
 from pathlib import Path
+
+from .cgroups import state_and_session
 
 EXTRA_PROCESSES = 64  # processes and threads student code may add to what its user already runs
 FILE_SIZE_MB = 64  # the largest file student code may write (a full disk would break the grader too)
@@ -20,8 +21,27 @@ UNPRIVILEGED_USER = "nobody"
 
 
 # -- child side ----------------------------------------------------------------------------------
-def apply_in_child(memory_mb: int | None, processes: int | None, *, check_parent: bool = True) -> dict:
-    """Set the rlimits and the parent-death signal in this (child) process; return what took effect."""
+def cap_memory(memory_mb: int | None) -> bool:
+    """Cap the memory this process may use (RLIMIT_DATA); True if the cap took effect.
+
+    RLIMIT_DATA counts what the process can write into: the heap and private writable mappings, which is
+    where NumPy and torch put arrays. Unlike RLIMIT_AS it leaves out address space that is only reserved,
+    which the CUDA build of torch reserves by the gigabyte at import, on machines without a GPU too.
+    Memory it misses (shared mappings, /dev/shm) is counted by the memory cgroup where there is one.
+    """
+    if not memory_mb:
+        return False
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_DATA, (memory_mb * 2**20, memory_mb * 2**20))
+        return True
+    except (ImportError, AttributeError, ValueError, OSError):  # Windows, or a system without RLIMIT_DATA
+        return False
+
+
+def apply_in_child(processes: int | None, *, check_parent: bool = True) -> dict:
+    """Set the other rlimits and the parent-death signal in this (child) process; return what took effect."""
     applied: dict = {"uid": os.getuid() if hasattr(os, "getuid") else None}
     try:
         import resource
@@ -37,8 +57,6 @@ def apply_in_child(memory_mb: int | None, processes: int | None, *, check_parent
         except (ValueError, OSError):
             return False
 
-    if memory_mb and (cap("RLIMIT_AS", memory_mb * 2**20) or cap("RLIMIT_DATA", memory_mb * 2**20)):
-        applied["memory_mb"] = memory_mb
     if cap("RLIMIT_FSIZE", FILE_SIZE_MB * 2**20):
         applied["file_mb"] = FILE_SIZE_MB
     cap("RLIMIT_CORE", 0)  # a segfault leaves no core file behind
@@ -127,117 +145,6 @@ def _unreachable(path: Path) -> str:
     return ""
 
 
-class PidsCgroup:
-    """A Linux pids cgroup around one sandbox (root only): caps its process count, and finds every member at the end.
-
-    Unlike RLIMIT_NPROC (which root ignores) it counts only this sandbox's processes, and a process
-    cannot leave it by setsid or a double fork.
-    """
-
-    ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1, then v2
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    @classmethod
-    def create(cls, token: str, max_tasks: int) -> "PidsCgroup | None":
-        """A fresh cgroup allowing `max_tasks` tasks, or None where the system does not let us make one."""
-        if not sys.platform.startswith("linux") or os.geteuid() != 0:
-            return None
-        for root in cls.ROOTS:
-            if not (root / "cgroup.procs").exists():
-                continue
-            if root.name != "pids" and "pids" not in _read(root / "cgroup.subtree_control"):
-                continue
-            _sweep(root)
-            folder = root / f"cnn-grade-{token}"
-            try:
-                folder.mkdir()
-                (folder / "pids.max").write_text(str(max_tasks))
-                return cls(folder)
-            except OSError:
-                try:
-                    folder.rmdir()
-                except OSError:
-                    pass
-        return None
-
-    def add(self, pid: int) -> bool:
-        """Move process `pid` (and its threads) into the cgroup."""
-        try:
-            (self.folder / "cgroup.procs").write_text(str(pid))
-            return True
-        except OSError:
-            return False
-
-    def members(self) -> list[int]:
-        """The live processes in the cgroup."""
-        alive = []
-        for pid in (int(p) for p in _read(self.folder / "cgroup.procs").split()):
-            try:
-                if _state_and_session(Path(f"/proc/{pid}"))[0] not in "ZX":  # not dead-and-unreaped
-                    alive.append(pid)
-            except (OSError, ValueError):
-                pass
-        return alive
-
-    def count_outside(self, session: int) -> int:
-        """How many live members have left `session` (setsid, a double fork): stragglers, to be ended."""
-        count = 0
-        for pid in self.members():
-            try:
-                count += _state_and_session(Path(f"/proc/{pid}"))[1] != session
-            except (OSError, ValueError):
-                pass
-        return count
-
-    def kill_all(self) -> None:
-        """SIGKILL every process in the cgroup, until it is empty."""
-        for _ in range(50):  # a fork racing with the kill can add a member: look again until empty
-            pids = self.members()
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.01)
-
-    def remove(self) -> None:
-        """Delete the (empty) cgroup."""
-        self.kill_all()
-        for _ in range(100):  # a process that held a lot of memory can take a moment to finish exiting
-            try:
-                self.folder.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:  # EBUSY: a member is still exiting
-                time.sleep(0.05)
-
-
-STALE_SECONDS = 600  # an empty sandbox cgroup this old belongs to a grader that was killed before it could tidy up
-
-
-def _sweep(root: Path) -> None:
-    """Remove empty, old cnn-grade cgroups left by graders that were killed (rmdir fails on a cgroup in use)."""
-    now = time.time()
-    for folder in root.glob("cnn-grade-*"):
-        try:
-            if now - folder.stat().st_mtime > STALE_SECONDS and not _read(folder / "cgroup.procs").strip():
-                folder.rmdir()
-        except OSError:
-            continue
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
 def describe(applied: dict, *, timeout: float, total: float | None, output_kb: int, user: str | None,
              why_not_user: str) -> tuple[str, ...]:
     """The limits in force, in words, for the report."""
@@ -245,6 +152,15 @@ def describe(applied: dict, *, timeout: float, total: float | None, output_kb: i
     if total:
         words.append(f"{total:g} s in all")
     words.append(f"{applied['memory_mb']:,} MiB of memory" if applied.get("memory_mb") else "memory not capped here")
+    if applied.get("memory_mb"):
+        words.append("all the memory it holds counted, /dev/shm included" if applied.get("memory_all")
+                     else "heap and arrays counted (shared memory is not, on this system)")
+    if applied.get("gpu_memory_mb"):
+        words.append(f"{applied['gpu_memory_mb']:,} MiB of GPU memory (PyTorch's allocator)")
+    elif applied.get("device", "cpu") != "cpu":
+        words.append("GPU memory not capped")
+    if applied.get("isolated"):
+        words.append("its own /dev/shm, emptied with the run")
     words.append(f"{output_kb} KiB of printed output kept")
     if applied.get("processes"):
         words.append(f"{applied['processes']} extra processes")
@@ -270,7 +186,7 @@ def end_stragglers(token: str, session: int | None) -> int:
         if pid == os.getpid():
             continue
         try:
-            state, sid = _state_and_session(entry)
+            state, sid = state_and_session(entry)
             if state in "ZX":
                 continue
             in_session = session is not None and sid == session
@@ -281,13 +197,3 @@ def end_stragglers(token: str, session: int | None) -> int:
         except (OSError, ValueError):
             continue
     return ended
-
-
-def _session_of(entry: Path) -> int:
-    return _state_and_session(entry)[1]
-
-
-def _state_and_session(entry: Path) -> tuple[str, int]:
-    # /proc/PID/stat: "pid (comm) state ppid pgrp session ..."; comm may hold spaces and parentheses.
-    fields = entry.joinpath("stat").read_text().rpartition(")")[2].split()
-    return fields[0], int(fields[3])

@@ -1,6 +1,7 @@
 """The isolated child's view of the file system, set up by its reaper (pid 1) before the child exists.
 
-Everything is read-only except the child's working folder (its HOME and TMPDIR too) and /dev/shm.
+Everything is read-only except the child's working folder (its HOME and TMPDIR too) and /dev/shm, which
+is a tmpfs of its own: its pages count against the sandbox's memory cgroup, and it is gone with the namespace.
 /proc shows only the namespace, with /proc/sys and /proc/sysrq-trigger read-only; /dev lets through
 only harmless character devices (null, zero, random, a terminal, and GPUs for --device cuda), so
 root in there can't write a disk directly. The instructor's keys and the cgroup controls are
@@ -35,6 +36,9 @@ def prepare(libc, config: dict, *, workdir: str) -> None:
                 f.write(f"raise ImportError({f'importing {name!r} is not allowed in this exercise'!r})\n")
             mount(libc, None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _devices(libc)
+    if os.path.isdir("/dev/shm"):  # its own, sized to the memory cap: nothing there outlives the namespace
+        size = f"size={config.get('memory_mb') or 64}m,mode=1777".encode()
+        mount(libc, "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, size)
     for path in KERNEL_KNOBS:
         if os.path.exists(path):
             mount(libc, path, path, None, MS_BIND | MS_REC)

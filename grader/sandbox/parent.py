@@ -14,8 +14,9 @@ import tempfile
 import threading
 from dataclasses import replace
 
-from ..errors import CallTimeout, ChildDied, RaisedInfo, StudentRaised
+from ..errors import CallTimeout, ChildDied, GraderSetupError, RaisedInfo, StudentRaised
 from . import limits, zygote
+from .cgroups import Cgroups
 from .provision import GRADER_ROOT, HIDDEN, package_folders, readonly_folders, run_as, scrubbed_env
 from .protocol import FrameError, read_frame, encode_frame
 
@@ -35,8 +36,8 @@ def _memory_words(output: bytes) -> bool:
     return any(w in tail for w in (b"bad_alloc", b"cannot allocate memory", b"out of memory", b"memoryerror"))
 
 
-def describe_exit(code: int | None) -> str:
-    """Say in words how a child process ended."""
+def describe_exit(code: int | None, *, student: bool = True) -> str:
+    """Say in words how a child process ended (`student`: while it ran student code)."""
     if code is None:
         return "it stopped answering"
     if code < 0:
@@ -47,7 +48,7 @@ def describe_exit(code: int | None) -> str:
         why = {"SIGKILL": " (killed: often the memory limit)", "SIGSEGV": " (a segmentation fault)",
                "SIGABRT": " (aborted)"}.get(name, "")
         return f"it was ended by {name}{why}"
-    return f"it exited with code {code} (does your code call sys.exit() or os._exit()?)"
+    return f"it exited with code {code}" + (" (does your code call sys.exit() or os._exit()?)" if student else "")
 
 
 class Sandbox:
@@ -55,15 +56,15 @@ class Sandbox:
 
     def __init__(self, source: str, filename: str, *, imports=("numpy",), blocked=(), memory_mb: int | None = 2048,
                  timeout: float = 10.0, startup_timeout: float = 120.0, relabel=None,
-                 processes: int | None = limits.EXTRA_PROCESSES, isolate: bool = True):
+                 processes: int | None = limits.EXTRA_PROCESSES, isolate: bool = True, device: str = "cpu"):
         self.source, self.filename = source, filename
         self.token = secrets.token_hex(12)  # marks this sandbox's processes, to end them all at close
         self.applied: dict = {}  # the limits the child reported it could set
-        self._cgroup: limits.PidsCgroup | None = None  # where the system allows: caps and finds all its processes
+        self._cgroup: Cgroups | None = None  # where the system allows: caps memory and processes, finds them all
         self.stragglers = 0  # processes that left the child's group and were ended at close
         self.relabel = relabel or (lambda text: text)  # "line N" -> the student's terms (notebook cells)
         self.config = {"imports": list(imports), "blocked": list(blocked), "memory_mb": memory_mb,
-                       "processes": processes}
+                       "processes": processes, "device": device}
         self.timeout, self.startup_timeout = timeout, startup_timeout
         self.isolate = isolate  # own PID and mount namespaces where the system allows (see isolate.py)
         self.proc: subprocess.Popen | None = None
@@ -75,6 +76,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._workdir = tempfile.TemporaryDirectory(prefix="cnn-grade-")
         self.restarts = 0
+        self._oom_seen = 0  # the memory cgroup's kills already charged to earlier calls
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -89,8 +91,11 @@ class Sandbox:
         _hide_grader_once()
         user = run_as()
         if self._cgroup is None:
-            self._cgroup = limits.PidsCgroup.create(self.token, limits.EXTRA_PROCESSES + 8)  # +8: the child's threads
-        config = {**self.config, "isolate": self.isolate, "cgroup": self._cgroup and str(self._cgroup.folder),
+            self._cgroup = Cgroups.create(self.token, max_tasks=limits.EXTRA_PROCESSES + 8,  # +8: the child's threads
+                                          memory_mb=self.config["memory_mb"])
+        folders = [str(f) for f in self._cgroup.folders] if self._cgroup else []
+        config = {**self.config, "isolate": self.isolate, "cgroup": folders,
+                  "memory_cgroup": bool(self._cgroup and self._cgroup.caps_memory),
                   "hide": HIDDEN, "refuse": package_folders(tuple(self.config["blocked"])), "readonly": readonly_folders()}
         if isinstance(user, tuple):  # root: student code runs as an unprivileged user instead (set in the child)
             uid, gid, _ = user
@@ -168,8 +173,9 @@ class Sandbox:
             try:
                 hello = self._hello()
                 if isinstance(hello.get("limits"), dict):
-                    self.applied = {k: v for k, v in hello["limits"].items() if isinstance(v, (int, bool, type(None)))}
-                if self._in_cgroup:
+                    self.applied = {k: v for k, v in hello["limits"].items()
+                                    if isinstance(v, (int, bool, type(None))) or (k == "device" and isinstance(v, str))}
+                if self._in_cgroup and self._cgroup.caps_processes:
                     self.applied["processes"] = limits.EXTRA_PROCESSES
                 self._request({"op": "load", "source": self.source, "filename": self.filename},
                               "importing your file", self.timeout)
@@ -179,20 +185,36 @@ class Sandbox:
             self._loaded = True
 
     def _hello(self) -> dict:
-        """The child's first message; a system that would not build its namespaces gets a plain child instead."""
+        """The child's first message, said before any student code exists.
+
+        A system that would not build its namespaces gets a plain child instead; a child that cannot set
+        itself up (torch won't load under the limits, no GPU) is the grader's failure: GraderSetupError.
+        """
         try:
-            return self._wait("starting Python", self.startup_timeout, expect_hello=True)
-        except ChildDied:
+            try:
+                hello = self._wait("starting Python", self.startup_timeout, expect_hello=True)
+            except ChildDied:
+                with self._lock:
+                    refused = ISOLATION_FAILED in bytes(self._output)
+                if not (self.isolate and refused):
+                    raise
+                with self._lock:  # the grader's own message, not the student's output
+                    self._output.clear()
+                    self._output_total = 0
+                self.isolate = False
+                self.start()
+                hello = self._wait("starting Python", self.startup_timeout, expect_hello=True)
+        except (ChildDied, CallTimeout) as e:
             with self._lock:
-                refused = ISOLATION_FAILED in bytes(self._output)
-            if not (self.isolate and refused):
-                raise
-        with self._lock:  # the grader's own message, not the student's output
-            self._output.clear()
-            self._output_total = 0
-        self.isolate = False
-        self.start()
-        return self._wait("starting Python", self.startup_timeout, expect_hello=True)
+                said = bytes(self._output[-600:]).decode("utf-8", "replace").strip()
+            raise self._setup_error(f"{e}" + (f": {said}" if said else "")) from None
+        if "setup_failed" in hello:
+            self._kill()
+            raise self._setup_error(str(hello["setup_failed"])[:1000])
+        return hello
+
+    def _setup_error(self, cause: str) -> GraderSetupError:
+        return GraderSetupError(cause, memory_mb=self.config["memory_mb"], device=self.config["device"])
 
     def _request(self, message: dict, target: str, timeout: float) -> dict:
         try:
@@ -219,7 +241,11 @@ class Sandbox:
                 raise ChildDied(f"it sent a malformed reply ({reply})")
             with self._lock:
                 memory = code is not None and code < 0 and _memory_words(bytes(self._output))
-            raise ChildDied(describe_exit(code) + (" after running out of memory" if memory else ""), memory=memory)
+            if self._cgroup is not None:  # the memory cgroup ended it: no words, only a SIGKILL and a count
+                kills = self._cgroup.oom_kills()
+                memory, self._oom_seen = memory or kills > self._oom_seen, kills
+            raise ChildDied(describe_exit(code, student=not expect_hello) + (" after running out of memory" if memory else ""),
+                            memory=memory)
         if expect_hello:
             if not isinstance(reply, dict) or "hello" not in reply:
                 self._kill()

@@ -40,7 +40,7 @@ class Outcome:
     written: str = ""  # the --output file's text after the run
     seconds: float = 0.0
     leftovers: list[int] = field(default_factory=list)  # processes of the run still alive after it (then ended)
-    cgroup_left: str = ""  # the sandbox's pids cgroup, if the submission named it and it still exists after the run
+    cgroup_left: str = ""  # a cgroup of the sandbox's, if the submission named it and it still exists after the run
     folder: Path | None = None
 
     @property
@@ -79,7 +79,7 @@ class Outcome:
         if self.leftovers:
             found.append(f"{len(self.leftovers)} process(es) of the run outlived it: {self.leftovers}")
         if self.cgroup_left:
-            found.append(f"pids cgroup left behind: {self.cgroup_left}")
+            found.append(f"cgroup left behind: {self.cgroup_left}")
         return found
 
     def _texts(self):
@@ -232,11 +232,12 @@ def cgroup_left(note: Path) -> str:
         _, controllers, where = line.split(":", 2)
         if "cnn-grade-" not in where:
             continue
-        root = Path("/sys/fs/cgroup/pids") if "pids" in controllers.split(",") else Path("/sys/fs/cgroup")
-        folder = root / where.lstrip("/")
-        if folder.is_dir():
-            procs.settle(lambda: _try_rmdir(folder), seconds=2.0)  # tidy up: empty once its processes are reaped
-            return str(folder)
+        v1 = [Path("/sys/fs/cgroup", c) for c in controllers.split(",") if c and Path("/sys/fs/cgroup", c).is_dir()]
+        for root in v1 or [Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified")]:
+            folder = root / where.lstrip("/")
+            if folder.is_dir():
+                procs.settle(lambda: _try_rmdir(folder), seconds=2.0)  # tidy up: empty once its processes are reaped
+                return str(folder)
     return ""
 
 

@@ -25,7 +25,7 @@ from .runner import RUN_VARIABLE, run_cli, run_engine
 
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 OUTLIVES = "outlived it"
-CGROUP = "pids cgroup left behind"
+CGROUP = "cgroup left behind"
 WRONG = ("wrong passes", "statuses ", "the report lists checks")
 
 
@@ -91,24 +91,24 @@ def judge(outcome) -> None:
 
 @pytest.fixture(autouse=True)
 def nothing_left_behind(monkeypatch):
-    """After each test no process started below this one survives, and every pids cgroup made here is gone."""
-    from grader.sandbox import limits
+    """After each test no process started below this one survives, and every cgroup made here is gone."""
+    from grader.sandbox.cgroups import Cgroups
 
     made = []
-    create = getattr(limits, "PidsCgroup", None) and limits.PidsCgroup.create.__func__
-    if create is not None:
-        def recording(cls, *args, **kwargs):
-            group = create(cls, *args, **kwargs)
-            if group is not None:
-                made.append(group.folder)
-            return group
+    create = Cgroups.create.__func__
 
-        monkeypatch.setattr(limits.PidsCgroup, "create", classmethod(recording))
+    def recording(cls, *args, **kwargs):
+        group = create(cls, *args, **kwargs)
+        if group is not None:
+            made.extend(group.folders)
+        return group
+
+    monkeypatch.setattr(Cgroups, "create", classmethod(recording))
     yield
     left = procs.settle(procs.descendants)
     procs.end(left)
     assert not left, f"processes below the test process outlived it: {left}"
-    assert not [f for f in made if f.exists()], f"pids cgroups left behind: {made}"
+    assert not [f for f in made if f.exists()], f"cgroups left behind: {made}"
 
 
 @pytest.fixture(scope="module", autouse=True)
