@@ -80,4 +80,8 @@ def _fix(cause: str, memory_mb: int | None, device: str) -> str:
         return "A library the exercise needs does not import here: reinstall the kit (pip install -e .) in this Python."
     if device != "cpu" and any(w in words for w in ("cuda", "mps", "device")):
         return f"The {device} device could not be used from the sandbox: check its driver, or grade with --device cpu."
+    if memory_mb:
+        return (f"Check that `python -c \"import torch\"` works in this environment; if it does, the {memory_mb:,} MiB "
+                f"memory limit is too small for this PyTorch build: raise it with --memory "
+                f"(e.g. --memory {max(4096, 2 * memory_mb)}).")
     return "Check that `python -c \"import torch\"` works in this environment, then grade again."
