@@ -27,6 +27,8 @@ def _private_channels():
     return req, rep
 
 
+MODULE_NAME = "submission"  # the student's file, as a module
+
 # What the course tells students to use in their own code: imported afresh, never the child's own modules.
 STUDENT_MODULES = frozenset({"grader", "grader.data", "grader.backbone", "grader.errors"})
 
@@ -167,7 +169,9 @@ def main() -> None:
     def send(message) -> None:
         rep.write(encode_frame(message))
 
-    module = types.ModuleType("submission")
+    # A real module, registered before it runs, as `import` would make it: dataclasses, typing, enum and
+    # pickle look classes up in sys.modules. Its name is not "__main__", so a demo block does not run.
+    module = types.ModuleType(MODULE_NAME)
     filename = "<submission>"
     handles: dict[int, object] = {}
     send({"hello": os.getpid(), "limits": applied})
@@ -185,6 +189,7 @@ def main() -> None:
                 source = request["source"]
                 linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
                 module.__file__ = filename
+                sys.modules[MODULE_NAME] = module
                 code = compile(source, filename, "exec")
                 exec(code, module.__dict__)
                 probes.NAMESPACE = module.__dict__
