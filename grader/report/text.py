@@ -118,12 +118,18 @@ def _checks_table(checks: Iterable[CheckResult]) -> RichTable:
 
 
 def _groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
-    """Checks with something to say (failures, or a passing check's figures); same failures told once."""
+    """Checks with something to say (failures, or a passing check's figures); one mistake told once.
+
+    Failures that share a diagnosis (the same hint) are one block, whatever their inputs: a single
+    misconception should read as one thing to fix, not as the same advice eight times.
+    """
     groups: dict[tuple, list[CheckResult]] = {}
     for check in checks:
-        if check.passed and not (check.message or check.figures):
+        if check.passed:
+            if check.message or check.figures:
+                groups[(id(check),)] = [check]
             continue
-        key = (check.status, check.message, check.hint) if not check.figures else (id(check),)
+        key = (check.status, check.hint) if check.hint else (check.status, check.message)
         groups.setdefault(key, []).append(check)
     return list(groups.values())
 
@@ -142,11 +148,15 @@ def _print_check_details(group: list[CheckResult], console: Console, *, verbose:
             )
         )
     else:
+        score, total = sum(c.score for c in group), sum(c.max_score for c in group)
         console.print(Text.assemble((f"{mark} ", color), (f"{len(group)} checks", "bold"),
-                                    (f" — {STATUS_WORDS[check.status]} for the same reason:", color)))
+                                    (f" — {STATUS_WORDS[check.status]} for the same reason, ", color),
+                                    f"{_points(score)}/{_points(total)} points:"))
+        for other in group:
+            console.print(Padding(_student(f"· {other.title}"), (0, 0, 0, INDENT), expand=False))
     body: list[RenderableType] = []
     if check.message:
-        body.append(_student(check.message))
+        body.append(_student(("e.g. " if len(group) > 1 and _differ(group) else "") + check.message))
     if check.hint:
         body.append(Text.assemble(("hint: ", f"bold {HINT_STYLE}"), (_plain(check.hint), HINT_STYLE)))
     for figure in check.figures:
@@ -158,6 +168,10 @@ def _print_check_details(group: list[CheckResult], console: Console, *, verbose:
         body.append(Text("(run with -v to see the traceback)", style="dim"))
     for item in body:
         console.print(Padding(item, (0, 0, 0, INDENT), expand=False))
+
+
+def _differ(group: list[CheckResult]) -> bool:
+    return len({c.message for c in group}) > 1
 
 
 def _figure(figure: Figure, width: int, *, plain: bool) -> list[RenderableType]:

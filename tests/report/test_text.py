@@ -161,3 +161,17 @@ def test_summary_lists_each_exercise_and_a_total():
     assert re.search(r"exercise2\s+│\s+Max pooling\s+│\s+5\s+│\s+5\s+│\s+✓ all passed", out)
     assert "1 failed, 1 error, 1 timed out" in out
     assert "Total: 7.0 / 15.0" in out
+
+
+def test_failures_with_one_diagnosis_are_one_block_whatever_their_inputs():
+    hint = "Your output equals a true convolution: you flipped the kernel."
+    checks = tuple(CheckResult(f"values_{i}", f"matches F.conv2d case {i}", "failed", 0, 2,
+                               message=f"For x (3, {i}, {i}) your values differ.", hint=hint) for i in range(5, 9))
+    other = CheckResult("errors", "raises ValueError", "failed", 0, 1, message="returned normally", hint="Raise it.")
+    out = render(make_report(checks=(*checks, other), captured_output="", notes=()))
+    assert out.count(hint) == 1  # said once
+    assert "4 checks — failed for the same reason, 0/8 points:" in out
+    for i in range(5, 9):  # every check of the block is still named
+        assert f"· matches F.conv2d case {i}" in out
+    assert "e.g. For x (3, 5, 5)" in out and "(3, 6, 6)" not in out  # one example of the inputs
+    assert "✗ raises ValueError — failed, 0/1 points" in out  # another diagnosis: a block of its own
