@@ -2,8 +2,8 @@
 
 Its attribute names are torchvision's (`conv1`, `bn1`, `layer1`..`layer4`, `fc`, a block's
 `downsample`), so code written against this model also reads against `torchvision.models.resnet18`.
-The weights ship as datasets/backbone.pt, made by datasets/make_backbone.py; they are checked
-against SHA256SUMS like the shapes files.
+The weights ship as datasets/backbone.pt (grader/_datasets/ in a wheel), made by
+datasets/make_backbone.py; they are checked against SHA256SUMS like the shapes files.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`cnn-grade gradescope-bundle`: an autograder.zip for Gradescope, and the grading run inside it.
 
 The zip holds setup.sh and run_autograder at its root (Gradescope's contract), the kit itself in
-cnn-grade/ (what `pip install` needs, plus datasets/; never solutions/ or tests/) and
+cnn-grade/ (what `pip install` needs, datasets/ included; never solutions/ or tests/) and
 cnn-grade.json (exercise, seed, visibility). Inside Gradescope, run_autograder calls
 `python -m grader.autograder /autograder` (grader/autograder.py).
 """
@@ -29,18 +29,23 @@ if TYPE_CHECKING:
 
 KIT = "cnn-grade"  # the kit's folder in the zip: /autograder/source/cnn-grade
 CONFIG = "cnn-grade.json"
-KIT_FILES = ("pyproject.toml", "README.md")
+KIT_FILES = ("pyproject.toml", "README.md", "LICENSE")  # pyproject.toml names README.md and LICENSE
 KIT_FOLDERS = ("grader", "datasets")
 SKIPPED = ("__pycache__", "__MACOSX", ".ipynb_checkpoints")  # plus every name starting with "."
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time zip can store: equal inputs give equal bytes
+# PyTorch's official CPU-only wheel index. Gradescope has no GPU, and the default Linux wheel of torch
+# brings gigabytes of CUDA libraries, so setup.sh installs torch from here unless told otherwise.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+CPU_INDEX_ARGS = f"--index-url {TORCH_CPU_INDEX}"
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, while it builds the autograder image.
 set -euo pipefail
 SOURCE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
 VENV="${{CNN_GRADE_VENV:-/opt/cnn-grade}}"
-# torch goes in first so that installing the kit keeps it; TORCH_SPEC and PIP_INDEX_ARGS choose
-# the build (a CPU-only wheel index keeps the image small).
+# torch goes in first so that installing the kit keeps it. TORCH_SPEC and PIP_INDEX_ARGS, set in
+# the environment, replace the choice made when the bundle was built (by default the CPU-only build:
+# Gradescope has no GPU); PIP_INDEX_ARGS="" installs the default build, with CUDA on Linux.
 if [ -z "${{TORCH_SPEC+set}}" ]; then TORCH_SPEC={torch_spec}; fi
 if [ -z "${{PIP_INDEX_ARGS+set}}" ]; then PIP_INDEX_ARGS={pip_index_args}; fi
 
@@ -66,7 +71,7 @@ set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{AUTOGRADER_PYTHON:-${{CNN_GRADE_VENV:-/opt/cnn-grade}}/bin/python}}"
 [ -x "$PYTHON" ] || PYTHON=python3
-# The kit was installed from a copy; its datasets stay in the unpacked bundle.
+# The bundle's datasets/, checked against SHA256SUMS when the zip was built (the installed kit has a copy too).
 export CNN_GRADE_DATA="${{CNN_GRADE_DATA:-$ROOT/source/{kit}/datasets}}"
 "$PYTHON" -m grader.autograder "$ROOT"
 status=$?
@@ -93,6 +98,8 @@ class BundleResult:
     visibility: str
     hidden: tuple[str, ...]
     hidden_visibility: str
+    torch_spec: str  # what setup.sh asks pip for as torch
+    pip_index_args: str  # and with which options
 
 
 def kit_root() -> Path:
@@ -109,9 +116,12 @@ def kit_root() -> Path:
 
 def gradescope_bundle(exercise: str, *, out: Path = Path("autograder.zip"), visibility: str = "visible",
                       hidden: tuple[str, ...] = (), hidden_visibility: str = "hidden", seed: int | None = None,
-                      torch_spec: str = "torch", pip_index_args: str = "", kit: Path | None = None) -> BundleResult:
+                      torch_spec: str = "torch", pip_index_args: str | None = None,
+                      kit: Path | None = None) -> BundleResult:
     """Write a Gradescope autograder zip that grades `exercise`; `hidden` checks get `hidden_visibility`."""
     ex, out = resolve(exercise), Path(out)
+    if pip_index_args is None:  # torch's CPU-only build; "" is the default build from pip's own index
+        pip_index_args = CPU_INDEX_ARGS
     if out.is_dir():
         raise ToolError(f"--out {out} is a folder; give the zip's file name, e.g. {out / 'autograder.zip'}.")
     for value in (visibility, hidden_visibility):
@@ -138,7 +148,7 @@ def gradescope_bundle(exercise: str, *, out: Path = Path("autograder.zip"), visi
     if not unchanged:
         _write_bytes_atomic(out, data)
     return BundleResult(out, ex.name, float(sum(s.points for s in specs)), len(entries), len(data), unchanged,
-                        seed, visibility, hidden, hidden_visibility)
+                        seed, visibility, hidden, hidden_visibility, torch_spec, pip_index_args)
 
 
 def _kit_files(root: Path, out: Path) -> list[Path]:
@@ -211,5 +221,8 @@ def print_bundle(result: BundleResult, console: Console) -> None:
     console.print(f"  results visible: {result.visibility}")
     if result.hidden:
         console.print(f"  held back ({result.hidden_visibility}): {', '.join(result.hidden)}")
+    install = " ".join(part for part in ("pip install", result.pip_index_args, shlex.quote(result.torch_spec)) if part)
+    build = " (the CPU-only build)" if result.pip_index_args == CPU_INDEX_ARGS else ""
+    console.print(f"  torch: {install}{build}", markup=False, highlight=False, soft_wrap=True)  # one line to copy
     console.print("Upload it as the autograder of a Gradescope programming assignment (Ubuntu 22.04 or newer base "
                   f"image) worth {result.points:g} points; students submit {result.exercise}.py or .ipynb.")

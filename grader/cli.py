@@ -317,8 +317,9 @@ def batch_command(submissions, out, workers, exercises, force, seed, timeout):
 @click.option("--seed", type=int, default=None,
               help="Seed of the hidden inputs on Gradescope (default: the exercise's, as students see locally).")
 @click.option("--torch-spec", default="torch", show_default=True, help="What setup.sh asks pip for as torch.")
-@click.option("--pip-index-args", default="", help="pip options for installing torch, e.g. --index-url of a "
-              "CPU-only wheel index (setup.sh's $PIP_INDEX_ARGS overrides it).")
+@click.option("--pip-index-args", default=None, metavar="ARGS",
+              help="pip options for installing torch [default: --index-url of PyTorch's CPU-only wheel index]; "
+              "'' installs the default build (with CUDA on Linux). setup.sh's $PIP_INDEX_ARGS overrides it.")
 def gradescope_bundle_command(exercise, out, visibility, hidden, hidden_visibility, seed, torch_spec, pip_index_args):
     """Write a Gradescope autograder.zip that grades EXERCISE."""
     from .bundle import gradescope_bundle, print_bundle

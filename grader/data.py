@@ -1,4 +1,4 @@
-"""The shapes dataset shipped in datasets/: find it, check its SHA-256, and load it.
+"""The shapes dataset shipped in datasets/ (and in a wheel as grader/_datasets/): find it, check its SHA-256, load it.
 
 `import grader.data` stays cheap: NumPy only; torch is imported the first time `ShapesDataset`
 is used (PEP 562 module __getattr__).
@@ -28,7 +28,7 @@ class DataError(ToolError):
 
 
 def data_dir() -> Path:
-    """The dataset folder: $CNN_GRADE_DATA if set, else the first datasets/ holding SHA256SUMS."""
+    """The dataset folder: $CNN_GRADE_DATA if set, else the first of the candidates holding SHA256SUMS."""
     chosen = os.environ.get("CNN_GRADE_DATA")
     if chosen:  # an explicit choice is never second-guessed by falling back elsewhere
         folder = Path(chosen)
@@ -38,14 +38,17 @@ def data_dir() -> Path:
         if not (folder / SUMS).is_file():
             raise DataError(f"{folder / SUMS} is missing; rebuild it with `{REBUILD}`.")
         return folder
-    repo = Path(__file__).resolve().parents[1]  # grader/.. is the repository in an editable install
+    package = Path(__file__).resolve().parent
     here = Path.cwd().resolve()
-    candidates = [repo / "datasets"] + [p / "datasets" for p in (here, *here.parents)]
+    # grader/.. is the repository in an editable install. A wheel or `pip install .` carries its own
+    # copy in grader/_datasets (pyproject.toml maps datasets/ there); it comes before the current
+    # folder because it is the data this grader's checks were made with, wherever the run starts.
+    candidates = [package.parent / "datasets", package / "_datasets"] + [p / "datasets" for p in (here, *here.parents)]
     for folder in candidates:
         if (folder / SUMS).is_file():
             return folder
-    raise DataError(f"no datasets/ folder with {SUMS} beside the grader or in {here} or its parents; "
-                    f"set CNN_GRADE_DATA or rebuild the data with `{REBUILD}`.")
+    raise DataError(f"no datasets/ folder with {SUMS} beside the grader, in its package or in {here} or its "
+                    f"parents; set CNN_GRADE_DATA or rebuild the data with `{REBUILD}`.")
 
 
 def _expected_hash(folder: Path, name: str, rebuild: str) -> str:

@@ -34,12 +34,14 @@ def release_folder(out: Path, source: Path) -> Path:
 
 
 def release_files(exercises: list[Exercise]) -> dict[str, str | bytes]:
-    """Everything of a student release besides the exercises: pyproject.toml, README.md, grader/, datasets/."""
+    """Everything of a student release besides the exercises: pyproject.toml, README.md, LICENSE, grader/, datasets/."""
     if not (PROJECT / "pyproject.toml").is_file() or not (PROJECT / "datasets").is_dir():
         raise ToolError(f"--out needs the cnn-grade source tree (pyproject.toml and datasets/ beside grader/), "
                         f"but this cnn-grade runs from {PROJECT / 'grader'} without them.")
     files: dict[str, str | bytes] = {"pyproject.toml": (PROJECT / "pyproject.toml").read_bytes(),
                                      "README.md": release_readme(exercises)}
+    if (PROJECT / "LICENSE").is_file():  # pyproject.toml names it among its license files
+        files["LICENSE"] = (PROJECT / "LICENSE").read_bytes()
     for tree in RELEASE_TREES:
         for path in sorted((PROJECT / tree).rglob("*")):
             relative = path.relative_to(PROJECT)

@@ -292,7 +292,7 @@ def test_a_release_has_no_keys_installs_and_grades_on_its_own(course, tmp_path):
     result = build("--out", str(release), source=course / "solutions")
     assert result.exit_code == 0, result.output
     assert "grader/ (" in result.output and "datasets/ (" in result.output
-    assert sorted(p.name for p in release.iterdir()) == ["README.md", "datasets", "exercises", "grader",
+    assert sorted(p.name for p in release.iterdir()) == ["LICENSE", "README.md", "datasets", "exercises", "grader",
                                                          "pyproject.toml"]
     assert not list(release.rglob("__pycache__")) and not list(release.rglob("*.pyc"))
     assert (release / "datasets" / "SHA256SUMS").read_bytes() == (REPO / "datasets" / "SHA256SUMS").read_bytes()

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.autograder import find_submission
-from grader.bundle import gradescope_bundle, kit_root
+from grader.bundle import CPU_INDEX_ARGS, TORCH_CPU_INDEX, gradescope_bundle, kit_root
 from grader.cli import cli
 from grader.errors import ToolError
 from grader.exercises import EXERCISES, resolve
@@ -40,6 +40,7 @@ def bundle(tmp_path_factory) -> Path:
     assert proc.returncode == 0, proc.stderr
     assert "exercise1 out of 19 points" in proc.stdout
     assert "values_plain, bias" in proc.stdout
+    assert f"torch: pip install {CPU_INDEX_ARGS} torch (the CPU-only build)" in proc.stdout
     return out
 
 
@@ -67,6 +68,34 @@ def notebook_of(source: str) -> str:
     return nbformat.writes(nb)
 
 
+# Stands in for apt-get, python3 and the venv's python while setup.sh runs: each call is recorded
+# (program name and shell-quoted arguments, one line) instead of installing anything; `-m venv DIR`
+# makes DIR's python.
+RECORDER = """#!{bash}
+printf '%s' "$(basename "$0")" >> "$CALLS"; printf ' %q' "$@" >> "$CALLS"; echo >> "$CALLS"
+if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; fi
+"""
+
+
+def run_setup(tmp_path: Path, bundle: Path, **env: str) -> list[str]:
+    """Run the bundle's setup.sh as Gradescope would, with RECORDER for the installers; the calls it made."""
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extract("setup.sh", tmp_path / "source")
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    for name in ("apt-get", "python3"):
+        (fake / name).write_text(RECORDER.format(bash=shutil.which("bash")))
+        (fake / name).chmod(0o755)
+    calls = tmp_path / "calls.txt"
+    environment = {k: v for k, v in os.environ.items() if k not in ("TORCH_SPEC", "PIP_INDEX_ARGS")}
+    environment.update(PATH=f"{fake}{os.pathsep}{os.environ['PATH']}", CALLS=str(calls),
+                       CNN_GRADE_VENV=str(tmp_path / "venv"), **env)
+    proc = subprocess.run(["bash", str(tmp_path / "source" / "setup.sh")], env=environment, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return calls.read_text().splitlines()
+
+
 # -- the zip ---------------------------------------------------------------------------------
 
 
@@ -81,14 +110,14 @@ def test_zip_holds_the_scripts_the_settings_and_the_kit_only(bundle):
         assert infos[script].create_system == 3
         assert stat.S_IMODE(infos[script].external_attr >> 16) == 0o755
     assert stat.S_IMODE(infos["cnn-grade/pyproject.toml"].external_attr >> 16) == 0o644
-    for needed in ("cnn-grade/pyproject.toml", "cnn-grade/README.md", "cnn-grade/grader/__init__.py",
-                   "cnn-grade/grader/bundle.py", "cnn-grade/grader/statements/exercise1.md",
+    for needed in ("cnn-grade/pyproject.toml", "cnn-grade/README.md", "cnn-grade/LICENSE",
+                   "cnn-grade/grader/__init__.py", "cnn-grade/grader/bundle.py", "cnn-grade/grader/statements/exercise1.md",
                    "cnn-grade/datasets/SHA256SUMS", "cnn-grade/datasets/shapes_train.npz",
                    "cnn-grade/datasets/backbone.pt"):
         assert needed in infos
     assert {n.split("/")[0] for n in names} == {"setup.sh", "run_autograder", "cnn-grade.json", "cnn-grade"}
     assert {n.split("/")[1] for n in names if n.startswith("cnn-grade/")} == {
-        "pyproject.toml", "README.md", "grader", "datasets"}  # no solutions/, tests/, exercises/
+        "pyproject.toml", "README.md", "LICENSE", "grader", "datasets"}  # no solutions/, tests/, exercises/
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/." in n]
     assert {i.date_time for i in infos.values()} == {(1980, 1, 1, 0, 0, 0)}
     assert config == {"exercise": "exercise1", "seed": 5, "visibility": "visible",
@@ -109,17 +138,45 @@ def test_rebuilding_gives_the_same_bytes_and_leaves_the_file_alone(bundle, tmp_p
     assert os.listdir(tmp_path) == ["again.zip"]  # no temporary file left behind
 
 
-def test_scripts_are_valid_bash_without_addresses_and_install_torch_before_the_kit(bundle):
+def test_scripts_are_valid_bash_and_name_no_address_but_the_cpu_index(bundle):
     with zipfile.ZipFile(bundle) as archive:
         setup, run = (archive.read(n).decode() for n in ("setup.sh", "run_autograder"))
     for text in (setup, run):
         assert text.startswith("#!/usr/bin/env bash\n")
-        assert "://" not in text and "http" not in text
         assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
-    torch_at = setup.index('pip install "${INDEX_ARGS[@]}" "$TORCH_SPEC"')
-    assert torch_at < setup.index('pip install "$SOURCE/cnn-grade"')
-    assert "python3 -m venv" in setup and "grader --version" in setup
+    assert "://" not in run and "http" not in run
+    assert setup.replace(TORCH_CPU_INDEX, "").count("http") == 0 and setup.count(TORCH_CPU_INDEX) == 1
     assert '-m grader.autograder "$ROOT"' in run and "AUTOGRADER_ROOT" in run
+
+
+def test_setup_installs_the_cpu_torch_then_the_kit_in_a_venv(tmp_path, bundle):
+    calls = run_setup(tmp_path, bundle)
+
+    venv_python = "python -m pip install"
+    assert calls[:2] == ["apt-get update",
+                         "apt-get install -y --no-install-recommends python3 python3-venv python3-pip"]
+    assert calls[2].startswith("python3 -c $'import sys")  # the Python version check
+    assert calls[3:] == [f"python3 -m venv {tmp_path / 'venv'}",
+                         f"{venv_python} --upgrade pip",
+                         f"{venv_python} {CPU_INDEX_ARGS} torch",  # first, so that installing the kit keeps it
+                         f"{venv_python} {tmp_path / 'source' / 'cnn-grade'}",
+                         "python -m grader --version"]
+
+
+@pytest.mark.parametrize("bundled, environment, torch_install", [
+    ({}, {"PIP_INDEX_ARGS": ""}, "torch"),  # the environment picks the default build ...
+    ({"pip_index_args": ""}, {}, "torch"),  # ... or the bundle does
+    ({"pip_index_args": ""}, {"PIP_INDEX_ARGS": CPU_INDEX_ARGS}, f"{CPU_INDEX_ARGS} torch"),
+    ({"torch_spec": "torch==2.5.1"}, {}, f"{CPU_INDEX_ARGS} torch==2.5.1"),
+], ids=["environment-default", "bundle-default", "environment-cpu", "pinned-cpu"])
+def test_setup_installs_the_torch_build_chosen(tmp_path, bundled, environment, torch_install):
+    out = tmp_path / "a.zip"
+    gradescope_bundle("exercise2", out=out, **bundled)
+
+    calls = run_setup(tmp_path, out, **environment)
+
+    torch_call = next(c for c in calls if c.startswith("python -m pip install") and "torch" in c)
+    assert torch_call == f"python -m pip install {torch_install}"
 
 
 def test_torch_spec_and_index_args_are_baked_in_and_the_environment_overrides_them(tmp_path):
@@ -172,7 +229,7 @@ def test_the_kit_is_found_beside_the_installed_grader():
 def test_a_kit_without_datasets_or_with_a_corrupt_one_is_refused(tmp_path):
     kit = tmp_path / "kit"
     (kit / "grader").mkdir(parents=True)
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, kit / name)
     (kit / "grader" / "__init__.py").write_text("")
     with pytest.raises(ToolError, match="datasets missing"):
@@ -319,7 +376,7 @@ def test_the_junit_workflow_grades_every_exercise_and_keeps_the_reports():
     assert "push" in data["on"] and job["runs-on"] == "ubuntu-latest"
     setup = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python"))
     assert setup["with"]["python-version"] == "3.11"
-    assert "pip install ." in steps["Install CPU PyTorch and the kit"]["run"]
+    assert_torch_is_the_cpu_build_by_default(data, steps["Install CPU PyTorch and the kit"]["run"])
     for ex in EXERCISES:
         step = steps[ex.name]
         assert step["continue-on-error"] is True
@@ -332,6 +389,8 @@ def test_the_junit_workflow_grades_every_exercise_and_keeps_the_reports():
 def test_the_classroom_workflow_gives_each_exercise_its_points():
     data = load_workflow("classroom-autograding.yml")
     (job,) = data["jobs"].values()
+    install = next(s["run"] for s in job["steps"] if s.get("name") == "Install CPU PyTorch and the kit")
+    assert_torch_is_the_cpu_build_by_default(data, install)
     graders = {s["id"]: s["with"] for s in job["steps"] if "autograding-command-grader" in s.get("uses", "")}
     reporter = next(s for s in job["steps"] if "autograding-grading-reporter" in s.get("uses", ""))
 
@@ -341,3 +400,10 @@ def test_the_classroom_workflow_gives_each_exercise_its_points():
         assert graders[ex.name]["max-score"] == sum(s.points for s in ex.checks())
         assert reporter["env"][f"{ex.name.upper()}_RESULTS"] == f"${{{{ steps.{ex.name}.outputs.result }}}}"
     assert reporter["with"]["runners"] == ",".join(graders)
+
+
+def assert_torch_is_the_cpu_build_by_default(workflow: dict, install: str) -> None:
+    """torch comes first, with $TORCH_PIP_ARGS: the repository variable if set, else the CPU-only index."""
+    assert workflow["env"]["TORCH_PIP_ARGS"] == f"${{{{ vars.TORCH_PIP_ARGS || '{CPU_INDEX_ARGS}' }}}}"
+    lines = [line.strip() for line in install.splitlines()]
+    assert lines.index("python -m pip install torch $TORCH_PIP_ARGS") < lines.index("python -m pip install .")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,6 +121,49 @@ def test_dataset_rejects_bad_classes(classes):
 
 def test_data_dir_defaults_to_the_repository():
     assert data.data_dir() == DATASETS
+
+
+# Where data_dir() looks, in a fresh interpreter importing a copy of grader/ laid out as an install
+# lays it out: site/grader/ with the wheel's copy in grader/_datasets/, possibly a datasets/ beside it.
+WHERE = "from grader import data; print(data.__file__); print(data.data_dir())"
+
+
+@pytest.mark.parametrize("folders, env, chosen", [
+    (["site/grader/_datasets"], {}, "site/grader/_datasets"),  # a wheel install, run from anywhere
+    (["site/grader/_datasets", "work/datasets"], {}, "site/grader/_datasets"),  # its own data before the cwd's
+    (["site/grader/_datasets", "site/datasets"], {}, "site/datasets"),  # the folder beside the package first
+    (["work/datasets"], {}, "work/datasets"),  # no packaged copy: the current folder's
+    (["site/grader/_datasets"], {"CNN_GRADE_DATA": "mine"}, "mine"),  # the explicit choice wins
+], ids=["packaged", "packaged-before-cwd", "beside-before-packaged", "cwd", "environment"])
+def test_data_dir_order_in_an_installed_layout(tmp_path, folders, env, chosen):
+    shutil.copytree(REPO / "grader", tmp_path / "site" / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in [*folders, *env.values()]:
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(DATASETS / "SHA256SUMS", tmp_path / folder / "SHA256SUMS")
+    (tmp_path / "work").mkdir(exist_ok=True)
+    environment = {k: v for k, v in os.environ.items() if k != "CNN_GRADE_DATA"}
+    environment.update({k: str(tmp_path / v) for k, v in env.items()}, PYTHONPATH=str(tmp_path / "site"))
+
+    done = subprocess.run([sys.executable, "-c", WHERE], cwd=tmp_path / "work", env=environment,
+                          capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    module, found = done.stdout.splitlines()
+    assert Path(module).is_relative_to(tmp_path / "site"), module  # the copy, not this checkout's grader
+    assert Path(found) == tmp_path / chosen
+
+
+def test_an_install_without_data_names_every_place_it_looked(tmp_path):
+    shutil.copytree(REPO / "grader", tmp_path / "site" / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    environment = {k: v for k, v in os.environ.items() if k != "CNN_GRADE_DATA"}
+    environment["PYTHONPATH"] = str(tmp_path / "site")
+
+    done = subprocess.run([sys.executable, "-c", WHERE], cwd=tmp_path, env=environment, capture_output=True,
+                          text=True, timeout=60)
+
+    assert done.returncode != 0
+    assert "DataError: no datasets/ folder with SHA256SUMS beside the grader, in its package" in done.stderr
+    assert "CNN_GRADE_DATA" in done.stderr
 
 
 def test_data_error_is_a_tool_error():
