@@ -251,13 +251,15 @@ def build_command(source, out, force, placeholder):
               help="Seeds to grade each key with: a count (the exercise's seed and the next ones) or a list 1,2,3.")
 @click.option("--mutants", type=click.IntRange(min=0), default=20, show_default=True,
               help="Mutants graded per exercise (0 skips the mutation report).")
+@click.option("--misconceptions/--no-misconceptions", default=True, show_default=True,
+              help="Grade each exercise's misconception mutants (its students' known mistakes, made in the key).")
 @click.option("--check", "checks", multiple=True,
               help="Keep only this check (repeatable; one exercise): how much does it catch alone?")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Parallel grading runs (default: the core count, at most 8).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Seconds allowed for each call into the graded code.")
-def verify_command(exercises, source, seeds, mutants, checks, workers, timeout):
+def verify_command(exercises, source, seeds, mutants, misconceptions, checks, workers, timeout):
     """Prove the keys score full marks, the stubs zero, and measure what the checks catch."""
     from .verify import verify
     from .verify_text import print_verify, progress_bar
@@ -270,7 +272,7 @@ def verify_command(exercises, source, seeds, mutants, checks, workers, timeout):
         kept = {resolve(exercises[0]).name: checks}
     with progress_bar(_console(sys.stderr)) as step:
         result = verify(exercises=exercises or None, source=source, seeds=seeds, mutants=mutants, checks=kept,
-                        workers=workers, timeout=timeout, progress=step)
+                        workers=workers, timeout=timeout, progress=step, misconceptions=misconceptions)
     print_verify(result, _console())
     sys.exit(0 if result.ok else 1)
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import misconceptions as mistakes
 from . import mutants as mutation
 from .engine import grade_exercise, resolve_seed, select_checks
 from .errors import GraderSetupError, ToolError
@@ -68,6 +69,7 @@ class ExerciseVerification:
     candidates: int  # mutants the key has in all; `mutants` is a sample of them
     checks: tuple[str, ...] | None = None  # the checks kept, when not all of them
     notes: tuple[str, ...] = ()
+    misconceptions: tuple[mistakes.MisconceptionRun, ...] = ()  # every one in the table, applicable or not
 
     @property
     def keys_ok(self) -> bool:
@@ -99,6 +101,26 @@ class ExerciseVerification:
         """(check, mutants it caught), most first; checks that caught none are left out."""
         counts = Counter(name for run in self.mutants for name in run.caught_by)
         return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+    @property
+    def graded_misconceptions(self) -> tuple[mistakes.MisconceptionRun, ...]:
+        return tuple(run for run in self.misconceptions if run.applicable)
+
+    @property
+    def misconception_caught_share(self) -> float | None:
+        """The share of applicable misconception mutants caught, or None when none were graded."""
+        graded = self.graded_misconceptions
+        return sum(run.caught for run in graded) / len(graded) if graded else None
+
+    @property
+    def misconception_named_share(self) -> float | None:
+        """The share of applicable misconception mutants caught *and* named in the feedback."""
+        graded = self.graded_misconceptions
+        return sum(run.caught and run.named for run in graded) / len(graded) if graded else None
+
+    @property
+    def missed_misconceptions(self) -> tuple[mistakes.MisconceptionRun, ...]:
+        return tuple(run for run in self.misconceptions if run.missed)
 
 
 @dataclass(frozen=True)
@@ -146,15 +168,16 @@ class _Plan:
     candidates: int
     checks: tuple[str, ...] | None
     notes: tuple[str, ...] = ()
+    misconceptions: tuple[mistakes.Applied, ...] = ()
 
 
 def verify(*, exercises: Iterable[str] | None = None, source: Path = Path("solutions"), seeds: str = "3",
            mutants: int = 20, checks: Mapping[str, Iterable[str]] | None = None, workers: int | None = None,
-           timeout: float = 10.0, progress: Progress | None = None) -> VerifyResult:
-    """Grade every key over the seeds, every stub once, and a sample of mutants per exercise.
+           timeout: float = 10.0, progress: Progress | None = None, misconceptions: bool = True) -> VerifyResult:
+    """Grade every key over the seeds, every stub once, a sample of mutants and the misconception mutants.
 
     `checks` maps an exercise name to the checks to keep (a deliberately small check set);
-    `progress` is told each time one grading run finishes.
+    `progress` is told each time one grading run finishes; `misconceptions=False` skips those mutants.
     """
     started = time.perf_counter()
     source = Path(source)
@@ -163,7 +186,7 @@ def verify(*, exercises: Iterable[str] | None = None, source: Path = Path("solut
     if mutants < 0:
         raise ToolError("--mutants must be 0 or more.")
     kept = {resolve(name).name: names for name, names in (checks or {}).items()}
-    plans = [_plan(ex, source, seeds, mutants, kept) for ex in _selected(exercises, source)]
+    plans = [_plan(ex, source, seeds, mutants, kept, misconceptions) for ex in _selected(exercises, source)]
     workers = workers or min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS)
     zygote.enable()  # dozens of runs: fork their children from processes that imported torch once
 
@@ -202,7 +225,8 @@ def _selected(names: Iterable[str] | None, source: Path) -> list[Exercise]:
     return chosen
 
 
-def _plan(ex: Exercise, source: Path, seeds: str, count: int, checks: Mapping[str, Iterable[str]]) -> _Plan:
+def _plan(ex: Exercise, source: Path, seeds: str, count: int, checks: Mapping[str, Iterable[str]],
+          misconceptions: bool = True) -> _Plan:
     key = source / ex.filename
     try:
         text = key.read_text(encoding="utf-8")
@@ -215,8 +239,9 @@ def _plan(ex: Exercise, source: Path, seeds: str, count: int, checks: Mapping[st
     stub = make_stub(text, str(key))  # bad markers are a MarkerError, which is a ToolError
     candidates = mutation.generate(text, str(key))
     notes = () if stub != text else (f"{key} has no # BEGIN SOLUTION / # END SOLUTION markers.",)
+    applied = tuple(mistakes.apply(text, m, str(key)) for m in mistakes.for_exercise(ex.name)) if misconceptions else ()
     return _Plan(ex, (key, *extras), stub, parse_seeds(seeds, resolve_seed(ex.default_seed, None)),
-                 tuple(mutation.sample(candidates, count, ex.number)), len(candidates), kept, notes)
+                 tuple(mutation.sample(candidates, count, ex.number)), len(candidates), kept, notes, applied)
 
 
 def _jobs(plans: list[_Plan], scratch: Path, timeout: float) -> list[tuple[tuple, str, dict]]:
@@ -229,13 +254,16 @@ def _jobs(plans: list[_Plan], scratch: Path, timeout: float) -> list[tuple[tuple
             for seed in plan.seeds:
                 jobs.append(((i, "key", key.name, seed), f"{name}: {key.name}, seed {seed}",
                              dict(common, submission=key, seed=seed)))
-        files = [("stub", plan.stub)] + [(f"mutant{k}", m.source) for k, m in enumerate(plan.mutants)]
-        for label, text in files:
+        files = [("stub", "stub", plan.stub)] + [(f"mutant{k}", f"mutant{k}", m.source)
+                                                 for k, m in enumerate(plan.mutants)]
+        files += [(f"misconception{k}", a.misconception.id, a.source)
+                  for k, a in enumerate(plan.misconceptions) if a.applicable]
+        for label, shown, text in files:
             folder = scratch / name / label
             folder.mkdir(parents=True)
             path = folder / plan.exercise.filename
             path.write_text(text, encoding="utf-8")
-            jobs.append(((i, label), f"{name}: {label}", dict(common, submission=path, seed=plan.seeds[0])))
+            jobs.append(((i, label), f"{name}: {shown}", dict(common, submission=path, seed=plan.seeds[0])))
     return jobs
 
 
@@ -248,6 +276,8 @@ def _assemble(i: int, plan: _Plan, reports: dict[tuple, Report]) -> ExerciseVeri
     keys = tuple(_run(key.name, reports[(i, "key", key.name, seed)]) for key in plan.keys for seed in plan.seeds)
     runs = tuple(MutantRun(m, tuple(name for name, _, _ in _run("mutant", reports[(i, f"mutant{k}")]).missed))
                  for k, m in enumerate(plan.mutants))
+    found = tuple(mistakes.judge(a, reports[(i, f"misconception{k}")].checks if a.applicable else ())
+                  for k, a in enumerate(plan.misconceptions))
     return ExerciseVerification(plan.exercise.name, plan.exercise.title, keys, _run("stub", reports[(i, "stub")]),
-                                runs, plan.candidates, plan.checks, plan.notes)
+                                runs, plan.candidates, plan.checks, plan.notes, found)
 

@@ -1,4 +1,4 @@
-"""Showing `cnn-grade verify`: a progress bar while it grades, then a table per exercise and the survivors."""
+"""Showing `cnn-grade verify`: a progress bar while it grades, then a table per exercise and what it missed."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from rich.progress import Progress as Bar
 from rich.table import Table
 from rich.text import Text
 
+from .misconceptions import MisconceptionRun
 from .verify import ExerciseVerification, Progress, VerifyResult
 
 
 def print_verify(result: VerifyResult, console: Console) -> None:
-    """Print a table per exercise (keys, stub, mutants caught, the checks that caught most), then survivors."""
+    """Print a table per exercise (keys, stub, mutants and misconceptions caught), then survivors and misses."""
     for ex in result.exercises:
         console.print(Text.assemble((ex.exercise, "bold"), " · ", (ex.title, "bold")))
         table = Table(show_header=False, show_edge=False, box=None, padding=(0, 1))
@@ -30,6 +31,12 @@ def print_verify(result: VerifyResult, console: Console) -> None:
                                style="bold"))
             for mutant in ex.survivors:
                 console.print(Text.assemble("    ", mutant.description, (f"  [{mutant.operator}]", "dim")))
+        if ex.missed_misconceptions:
+            console.print(Text(f"  missed misconceptions ({len(ex.missed_misconceptions)}): not caught, or not named "
+                               "in the feedback", style="bold"))
+            for run in ex.missed_misconceptions:
+                console.print(Text.assemble("    ", (run.misconception.id, "bold"), f": {_verdict(run)}",
+                                            (f"  ({run.misconception.description})", "dim")))
         console.print()
     bad = [ex.exercise for ex in result.exercises if not ex.ok]
     timing = f"{result.duration:.0f} s with {result.workers} worker{'s' if result.workers > 1 else ''}"
@@ -83,7 +90,25 @@ def _rows(ex: ExerciseVerification) -> list[tuple[str, bool | None, str]]:
                                       f"sampled from {ex.candidates}"))
         if ex.catches:
             rows.append(("caught most", None, " · ".join(f"{name} {count}" for name, count in ex.catches[:4])))
+    graded = ex.graded_misconceptions
+    if graded:
+        caught, named = sum(run.caught for run in graded), sum(run.named for run in graded)
+        rows.append(("misconceptions", None, f"{caught} of {len(graded)} caught ({ex.misconception_caught_share:.0%}), "
+                                             f"{named} named in the feedback ({ex.misconception_named_share:.0%})"))
+    skipped = [run for run in ex.misconceptions if not run.applicable]
+    if skipped:  # a course's own key: listed so that a silent drop in coverage shows
+        rows.append(("not applicable", None, "; ".join(f"{run.misconception.id}: {run.reason}" for run in skipped)))
     return rows
+
+
+def _verdict(run: MisconceptionRun, shown: int = 3) -> str:
+    """Why a misconception mutant is listed as missed."""
+    if not run.caught:
+        return "not caught: every check passes"
+    checks = ", ".join(run.caught_by[:shown]) + (f" and {len(run.caught_by) - shown} more"
+                                                   if len(run.caught_by) > shown else "")
+    words = " + ".join(f"'{word}'" for word in run.misconception.named_by)
+    return f"caught by {checks}, but the feedback never says {words}"
 
 
 def _missed(missed: tuple[tuple[str, str, str], ...], shown: int = 2) -> str:

@@ -29,9 +29,12 @@ def rendered(result) -> str:
 
 @pytest.fixture(scope="module")
 def real():
-    """Exercises 1 and 4 from the real keys: two seeds, a few mutants; progress calls recorded."""
+    """Exercises 1 and 4 from the real keys: two seeds, a few mutants; progress calls recorded.
+
+    The misconception mutants have their own tests (tests/test_misconceptions.py): skipped here.
+    """
     calls = []
-    result = verify(exercises=["exercise1", "4"], source=SOLUTIONS, seeds="2", mutants=4,
+    result = verify(exercises=["exercise1", "4"], source=SOLUTIONS, seeds="2", mutants=4, misconceptions=False,
                     progress=lambda label, done, total: calls.append((label, done, total)))
     return result, calls
 
@@ -77,7 +80,7 @@ def test_report_shows_each_exercise(real):
 
 def test_a_weak_check_set_leaves_mutants_alive():
     result = verify(exercises=["conv2d"], source=SOLUTIONS, seeds="1", mutants=8,
-                    checks={"1": ["returns_array"]})
+                    checks={"1": ["returns_array"]}, misconceptions=False)
     (ex,) = result.exercises
     assert result.ok and ex.checks == ("returns_array",)
     assert ex.stub.checks == 1 and all(run.max_score == 1 for run in ex.keys)
@@ -103,7 +106,7 @@ def wrong_keys(tmp_path):
 
 
 def test_a_key_losing_points_or_a_stub_scoring_fails_verify(tmp_path):
-    result = verify(source=wrong_keys(tmp_path), seeds="1", mutants=0)
+    result = verify(source=wrong_keys(tmp_path), seeds="1", mutants=0, misconceptions=False)
     one, four = result.exercises
     assert not result.ok
     assert not one.keys_ok and one.stub_ok
@@ -117,12 +120,14 @@ def test_a_key_losing_points_or_a_stub_scoring_fails_verify(tmp_path):
 
 def test_cli_exit_code_as_a_subprocess(tmp_path):
     wrong = wrong_keys(tmp_path)
-    command = [sys.executable, "-m", "grader", "verify", "--seeds", "1", "--mutants", "0", "--source"]
+    command = [sys.executable, "-m", "grader", "verify", "--seeds", "1", "--mutants", "0", "--no-misconceptions",
+               "--source"]
     bad = subprocess.run([*command, str(wrong), "1"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1, bad.stderr
     assert "Not verified: exercise1" in bad.stdout and "Traceback" not in bad.stderr
     assert re.search(r"✗ +exercise1.py +\d+/19 at seed 1001: .*bias failed", bad.stdout)
     assert bad.stderr.strip() == ""  # no progress bar when stderr is not a terminal
+    assert "misconceptions" not in bad.stdout
 
 
 def test_cli_weak_check_lists_survivors(tmp_path):
@@ -133,6 +138,10 @@ def test_cli_weak_check_lists_survivors(tmp_path):
     assert re.search(r"checks kept +no_conv_bias", result.stdout)
     assert "1/1 at seed 4004" in result.stdout
     assert "surviving mutants" in result.stdout and "→" in result.stdout
+    # no_conv_bias cannot see a misplaced ReLU: the misconception mutants say so, by name
+    assert re.search(r"misconceptions +\d of 5 caught \(\d+%\), \d named in the feedback", result.stdout)
+    assert re.search(r"missed misconceptions \([1-5]\)", result.stdout)
+    assert "relu_before_addition: not caught: every check passes" in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [
