@@ -108,9 +108,7 @@ def output_size_grid(ctx):
 
 @check(points=1, title="conv_output_size raises ValueError for empty outputs and out-of-range arguments")
 def output_size_errors(ctx):
-    got = as_int(ctx.call("conv_output_size", 5, 5, 1, 0), "conv_output_size")
-    if got != 1:
-        raise CheckFailed(f"conv_output_size(5, 5) returned {got}; a 5-wide kernel on 5 pixels gives 1.")
+    # Only refusals: whether a kernel as wide as the input gives 1 is the size formula's business (the grid).
     for args, why in [((2, 5, 1, 0), "a 5-wide kernel on 2 pixels"), ((0, 3, 1, 1), "size 0"),
                       ((8, 0, 1, 0), "kernel_size 0"), ((8, 3, 0, 0), "stride 0"), ((8, 3, 1, -1), "padding -1")]:
         ctx.expect_value_error("conv_output_size", f"{why} {args}", *args)
@@ -137,6 +135,7 @@ def trace_sizes(ctx):
 @check(points=2, title="trace gives the receptive field autograd measures, layer by layer")
 def trace_receptive_fields(ctx):
     for layers, size in stacks(ctx.rng):
+        size *= 16  # fields do not depend on the size; a large input keeps a wrong size formula from deciding
         got = student_trace(ctx, layers, size)
         want = ref.receptive_fields(layers)
         for i, ((_, g), w) in enumerate(zip(got, want)):
@@ -149,8 +148,10 @@ def trace_receptive_fields(ctx):
 
 @check(points=1, title="trace raises ValueError naming the layer whose output is empty")
 def trace_errors(ctx):
-    for layers, size, index in [([(3, 1, 0), (5, 2, 0), (5, 1, 0)], 8, 2), ([(9, 1, 0)], 4, 0),
-                                ([(3, 1, 1), (2, 2, 0), (2, 2, 0), (2, 2, 0), (3, 1, 0)], 8, 4)]:
+    # Stacks whose failing layer stays the same under the usual size mistakes (a missing + 1, ceil for
+    # floor): this check judges the message, and a wrong size formula is the size checks' business.
+    for layers, size, index in [([(3, 1, 0), (3, 2, 0), (9, 1, 0)], 12, 2), ([(9, 1, 0)], 4, 0),
+                                ([(3, 1, 1), (2, 2, 0), (2, 2, 0), (7, 1, 0)], 16, 3)]:
         message = ctx.expect_value_error("trace", f"{layers} on a {size}x{size} input", [tuple(l) for l in layers], size)
         numbers = set(re.findall(r"\d+", message))
         if not numbers & {str(index), str(index + 1)}:

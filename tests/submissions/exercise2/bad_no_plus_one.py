@@ -1,6 +1,6 @@
 """Output size written as (size + 2p - k) // s, without the + 1.
 
-expect: fails output_size_grid output_size_errors trace_sizes trace_errors
+expect: fails output_size_grid trace_sizes
 names: output size
 """
 import torch.nn as nn
