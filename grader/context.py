@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .compare import close, largest_error, note, relative_tolerance
 from .errors import CheckFailed, RaisedInfo, StudentRaised
 from .sandbox.protocol import TensorData
 
@@ -21,6 +22,7 @@ class Context:
         self.seed = seed
         self.device = device
         self.timeout = timeout
+        self.check_name = check_name
         # Each check draws from its own stream, so adding a check never changes another's inputs.
         self.rng = np.random.default_rng([seed, zlib.crc32(check_name.encode())])
 
@@ -46,6 +48,18 @@ class Context:
         """An array to arrive in the child as a torch tensor on the run's device."""
         array = np.ascontiguousarray(array)
         return TensorData(array, array.dtype.name, self.device, False)
+
+    def matches(self, actual: np.ndarray, expected: np.ndarray, dtype=None, device: str | None = None) -> bool:
+        """Whether `actual` is within the tolerance of (device, dtype) of a float64 reference; the error is noted.
+
+        `dtype` is the precision the work was done in (default: the result's); `device` where it ran
+        (default: this run's device; exercise 1's NumPy always runs on the CPU).
+        """
+        device = device or self.device
+        if dtype is None:
+            dtype = actual.dtype if actual.dtype.kind == "f" else np.float64
+        note(self.check_name, largest_error(actual, expected), relative_tolerance(dtype, device))
+        return close(actual, expected, dtype, device)
 
     def call_echo(self, name: str, *args, **kwargs):
         """Like call, but also return the arguments as they were after the call (to spot mutation)."""

@@ -39,6 +39,8 @@ def resolve_device(device: str) -> str:
     device = device.lower()
     if device == "cpu":
         return "cpu"
+    # Ask NVML, not the CUDA driver: a driver started here would make later plain forks of this process unsafe.
+    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
     import torch
 
     cuda, mps = torch.cuda.is_available(), bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())

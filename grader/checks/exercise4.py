@@ -8,7 +8,7 @@ from .. import references as ref
 from ..compare import close, where_different
 from ..errors import CheckFailed
 from ..registry import check
-from .modules import of_kind, output, pairs_of_conv_and_bn, ran_layers, tolerance_dtype
+from .modules import of_kind, output, pairs_of_conv_and_bn, ran_layers
 
 # (in_channels, out_channels or None for the default, stride, in words)
 IDENTITY = (8, None, 1, "ResidualBlock(8)")
@@ -70,17 +70,18 @@ def numerics(ctx, train: bool) -> None:
         convs, bns, _ = structure(ctx, handle, case, x)
         out = output(ctx.probe("forward", handle, ctx.tensor(x), train=train, label=f"{name}.forward"), name)
         want = ref.residual_block(x, convs, bns, stride, train).numpy()
-        dtype = tolerance_dtype(ctx.device)
-        if out.shape == want.shape and close(out, want, dtype):
+        # Tolerance of float32 work on this device (TF32 convolutions on a GPU): see compare.TOLERANCES.
+        if out.shape == want.shape and ctx.matches(out, want, x.dtype):
             continue
         for variant, hint in VARIANTS:
             other = ref.residual_block(x, convs, bns, stride, train, variant=variant).numpy()
-            if out.shape == other.shape and close(out, other, dtype):
+            if out.shape == other.shape and close(out, other, x.dtype, ctx.device):
                 raise CheckFailed(f"In {mode} mode, {name} does not match the residual block built from your "
                                   "own weights.", hint)
         if out.shape != want.shape:
             raise CheckFailed(f"{name} maps {x.shape} to {out.shape}; expected {want.shape}.", PROJECTION_HINT)
-        text, figures = where_different(out[0, 0], want[0, 0], dtype, what="first channel of the first image")
+        text, figures = where_different(out[0, 0], want[0, 0], x.dtype, what="first channel of the first image",
+                                        device=ctx.device)
         raise CheckFailed(f"In {mode} mode, {name}'s output differs from ReLU(main(x) + shortcut(x)) built from "
                           f"your weights: {text}", "Compare each step with the diagram in the statement.", figures)
 
@@ -124,7 +125,7 @@ def skip_connection(ctx):
         if "proj" in convs:
             shortcut = ref.batch_norm(ref.conv(shortcut, convs["proj"], stride=stride), bns["proj"], False)
         want = np.maximum(shortcut.numpy(), 0)
-        if out.shape != want.shape or not close(out, want, tolerance_dtype(ctx.device)):
+        if out.shape != want.shape or not ctx.matches(out, want, x.dtype):
             raise CheckFailed(f"With the main path's last BatchNorm set to zero, {name} should return "
                               "ReLU(shortcut(x)), but it does not.",
                               "The skip connection adds shortcut(x) to the main path's output before the final "

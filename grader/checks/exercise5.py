@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import math
-
-import numpy as np
 
 from ..compare import describe
 from ..errors import CheckFailed
 from ..registry import Detail, check
 from ..results import Table
-from ..sandbox.protocol import TensorData
-
-WIDTHS, OTHER_WIDTHS = (16, 32, 64, 128), (8, 16, 24, 40)
-DEFAULT_TRAINABLE = ("layer4", "fc")
-# The budget and bar of `fine_tune_accuracy` (3 new classes, chance 0.33). At lr 3e-3 student-style loops
-# with Adam, plain SGD and SGD with momentum all reached at least 0.92 over 30 seeds (at 1e-3 plain SGD fell
-# to 0.67); keeping BatchNorm statistics with momentum=0 rather than eval mode is the least stable allowed
-# style. A loop that never steps stays at chance. The bar leaves room for all of them.
-TUNE_EPOCHS, TUNE_BATCH, TUNE_LR = 8, 16, 3e-3
-TUNE_THRESHOLD = 0.6
-
-
-def pretrained(ctx, *, dtype: str = "float32"):
-    """The pretrained backbone, built in the child from weights this process read and verified."""
-    from ..backbone import SOURCE_CLASSES, pretrained_state
-
-    state = {name: ctx.tensor(t.numpy()) for name, t in pretrained_state().items()}
-    return ctx.probe("backbone", list(WIDTHS), len(SOURCE_CLASSES), state, dtype, ctx.device, ctx.seed,
-                     store=True, label="loading the pretrained backbone")
-
-
-def scratch(ctx, widths=WIDTHS, num_classes: int = 5, dtype: str = "float32"):
-    return ctx.probe("backbone", list(widths), num_classes, None, dtype, ctx.device, ctx.seed, store=True,
-                     label="building a backbone")
-
-
-def trainable_flags(ctx, model) -> dict[str, bool]:
-    info = ctx.probe("param_info", model, label="reading requires_grad")
-    try:
-        return {str(name): bool(flag) for name, flag in info}
-    except (TypeError, ValueError):
-        raise CheckFailed("could not read the model's parameters after your call.") from None
+from .transfer import (DEFAULT_TRAINABLE, OTHER_WIDTHS, TUNE_BATCH, TUNE_EPOCHS, TUNE_THRESHOLD, WIDTHS, accuracy,
+                       device_mismatch, head_placement, loss_values, on_device, pretrained, same_bits, scratch,
+                       trainable_flags, tuned, watched)
 
 
 def as_names(value, what: str) -> list[str]:
@@ -77,18 +45,31 @@ def replace_head_new_linear(ctx):
                               f"expected Linear({features}, 3).", hint)
 
 
-@check(points=1, title="the new head sits on the old head's device and dtype")
-def replace_head_device_dtype(ctx):
+@check(points=1, title="the new head has the old head's dtype")
+def replace_head_dtype(ctx):
     model = scratch(ctx, dtype="float64")
     ctx.new("replace_head", model, 4)
-    fc = ctx.probe("module_info", model, "fc", label="reading model.fc") or {}
-    weight = fc.get("tensors", {}).get("weight")
-    if not isinstance(weight, TensorData) or weight.dtype != "float64" or not weight.device.startswith(ctx.device):
-        got = f"{weight.dtype} on {weight.device}" if isinstance(weight, TensorData) else describe(weight)
-        raise CheckFailed(f"On a float64 backbone on {ctx.device}, the new head's weight is {got}; expected float64 "
-                          f"on {ctx.device}.",
-                          "Make the new Linear match the old one: .to(device=old.weight.device, dtype=old.weight.dtype) "
-                          "(or pass device= and dtype= when creating it).")
+    dtype, _ = head_placement(ctx, model)
+    if dtype != "float64":
+        raise CheckFailed(f"On a float64 backbone the new head's weight is {dtype}; expected float64, like the old "
+                          "head.",
+                          "nn.Linear makes float32 weights unless told otherwise: pass dtype=old.weight.dtype when "
+                          "creating it (or .to(old.weight) afterwards, which also matches the device).")
+
+
+@check(points=1, title="the new head sits on the old head's device")
+def replace_head_device(ctx):
+    # PyTorch's "meta" device stands in for a GPU on any machine: a new Linear that is not moved lands on the CPU.
+    model = scratch(ctx, device="meta")
+    ctx.new("replace_head", model, 4)
+    _, device = head_placement(ctx, model)
+    if device != "meta":
+        raise CheckFailed(f"On a backbone whose weights are on another device than the CPU (PyTorch's 'meta' device, "
+                          f"standing in for a GPU), the new head's weight is on {device}; expected meta, the old "
+                          "head's device.",
+                          "nn.Linear creates its weights on the CPU: pass device=old.weight.device when creating it "
+                          "(or .to(old.weight.device) afterwards). On a GPU a head left on the CPU fails at the "
+                          "first forward pass.")
 
 
 # --- freeze_except -------------------------------------------------------------------------------
@@ -153,38 +134,44 @@ def optimizer_groups(ctx):
 
 
 # --- fine_tune -----------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=4)
-def split(seed: int) -> tuple[np.ndarray, ...]:
-    """The few-shot target task for a seed, read once per run (arrays made read-only: they are shared)."""
-    from ..backbone import target_split
-
-    arrays = target_split(seed=seed)
-    for array in arrays:
-        array.flags.writeable = False
-    return arrays
+GPU_CRASH = ("On a CPU-only machine this goes unnoticed; on a GPU it fails at once (\"Expected all tensors to be on "
+             "the same device\").")
 
 
-def tuned(ctx, epochs: int, model=None, *, lr: float = TUNE_LR, batch_size: int = TUNE_BATCH):
-    """Prepare a model with the grader's own code, run the student's fine_tune; return everything seen."""
-    from ..backbone import TARGET_CLASSES
+@check(points=1, title="fine_tune moves the model to `device`")
+def fine_tune_moves_model(ctx):
+    moves, raised = watched(ctx)
+    targets = moves.get("model", []) if isinstance(moves, dict) else []
+    if any(on_device(t, ctx.device) for t in targets):
+        return
+    if raised is not None:  # it failed before moving anything: its error says more than a missing move
+        raise raised
+    elsewhere = sorted({t for t in targets if t})
+    message = (f"fine_tune(..., device={ctx.device!r}) moves the model to {', '.join(elsewhere)}, never to `device`."
+               if elsewhere else f"fine_tune(..., device={ctx.device!r}) never moves the model to `device`: it "
+               "trains the model wherever it happens to be.")
+    raise CheckFailed(message,
+                      "Start with model.to(device) (it moves the parameters and buffers in place and returns the "
+                      f"model). {GPU_CRASH}")
 
-    train_x, train_y, val_x, val_y = split(ctx.seed)
-    if model is None:
-        model = pretrained(ctx)
-        ctx.probe("new_head", model, len(TARGET_CLASSES), ctx.seed, label="replacing the head")
-        ctx.probe("freeze", model, list(DEFAULT_TRAINABLE), label="freezing")
-    flags = trainable_flags(ctx, model)
-    before = ctx.probe("state", model, label="reading the weights")
-    batches = ctx.probe("loader", ctx.tensor(train_x), ctx.tensor(train_y), batch_size, ctx.seed, store=True,
-                        label="making the DataLoader")
-    losses = ctx.call("fine_tune", model, batches, epochs=epochs, lr=lr, device=ctx.device)
-    after = ctx.probe("state", model, label="reading the weights")
-    return model, flags, before, after, losses, (train_x, train_y, val_x, val_y)
 
-
-def same_bits(a, b) -> bool:
-    return isinstance(a, TensorData) and isinstance(b, TensorData) and a.array.shape == b.array.shape \
-        and a.array.dtype == b.array.dtype and a.array.tobytes() == b.array.tobytes()
+@check(points=1, title="fine_tune moves the batches, images and labels, to `device`")
+def fine_tune_moves_batches(ctx):
+    moves, raised = watched(ctx)
+    moves = moves if isinstance(moves, dict) else {}
+    if not moves.get("batches"):  # it trained on something else than the loader's batches: nothing to judge
+        if raised is not None:
+            raise raised
+        return
+    missing = [what for what in ("images", "labels") if not any(on_device(t, ctx.device) for t in moves.get(what, []))]
+    if not missing:
+        return
+    if raised is not None and not device_mismatch(raised):  # another error: it says more than a missing move
+        raise raised
+    raise CheckFailed(f"fine_tune(..., device={ctx.device!r}) never moves the {' or the '.join(missing)} of a batch "
+                      "to `device`: a DataLoader yields CPU tensors.",
+                      "In the loop: images, labels = images.to(device), labels.to(device). The model's weights are "
+                      f"on `device`, and so must be what meets them, the labels in the loss included. {GPU_CRASH}")
 
 
 @check(points=2, title="fine_tune leaves frozen parameters bit-identical and changes the head")
@@ -215,22 +202,6 @@ def fine_tune_bn_stats(ctx):
                           "model.train(), call .eval() on the BatchNorm layers whose parameters are all frozen.")
 
 
-def loss_values(losses, epochs: int, batches: int) -> list[float]:
-    """The per-epoch losses as floats, or feedback on their type and count."""
-    if not isinstance(losses, (list, tuple)) or not all(isinstance(v, (int, float, np.floating)) or (
-            isinstance(v, TensorData) and v.array.size == 1) for v in losses):
-        raise CheckFailed(f"fine_tune returned {describe(losses)}; expected a list of {epochs} floats.",
-                          "Collect float(loss) per batch and append their mean once per epoch.")
-    values = [float(v.array.reshape(())) if isinstance(v, TensorData) else float(v) for v in losses]
-    if len(values) != epochs:
-        hint = ("That is one value per batch: average the batch losses and return one number per epoch."
-                if len(values) == epochs * batches else "Return one number per epoch.")
-        raise CheckFailed(f"fine_tune(epochs={epochs}) returned {len(values)} losses; expected {epochs}.", hint)
-    if not all(math.isfinite(v) and v >= 0 for v in values):
-        raise CheckFailed(f"fine_tune returned losses {values}: not all finite and non-negative.")
-    return values
-
-
 @check(points=1, title="fine_tune returns one mean loss per epoch, falling")
 def fine_tune_losses(ctx):
     epochs = 3
@@ -249,13 +220,6 @@ def fine_tune_losses(ctx):
     if not values[-1] < values[0]:
         raise CheckFailed(f"The losses {[round(v, 3) for v in values]} do not fall over {epochs} epochs.",
                           "Check that the optimizer steps on the trainable parameters every batch.")
-
-
-def accuracy(ctx, model, val_x, val_y) -> float:
-    scores = ctx.probe("predict", model, ctx.tensor(val_x), label="the fine-tuned model on validation images")
-    if not isinstance(scores, TensorData) or scores.array.shape != (len(val_y), len(set(val_y.tolist()))):
-        raise CheckFailed(f"The fine-tuned model returned {describe(scores)} for {len(val_y)} validation images.")
-    return float(np.mean(np.argmax(scores.array, axis=1) == val_y))
 
 
 @check(points=3, title="the fine-tuned model clears the target accuracy, shown beside training from scratch",

@@ -48,7 +48,3 @@ def pairs_of_conv_and_bn(layers: list[dict]) -> list[tuple[dict, dict | None]]:
             result[waiting.pop(0)][1] = layer
     return [tuple(pair) for pair in result]
 
-
-def tolerance_dtype(device: str):
-    """float32 work on the CPU; on a GPU (TF32 convolutions) a looser, half-precision tolerance."""
-    return np.float32 if device == "cpu" else np.float16

@@ -5,10 +5,13 @@ They turn modules into data (shapes, settings, weights, outputs); the parent dec
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
 
 from ..backbone import SmallResNet  # imported now: the child forgets grader.* before student code runs
 from . import probes
@@ -239,9 +242,103 @@ def optimizer_groups(optimizer, model: nn.Module) -> list:
 
 @probe
 def loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int, seed: int):
-    """A shuffled DataLoader over the given tensors, as a student's fine_tune would receive one."""
-    from torch.utils.data import DataLoader, TensorDataset
-
+    """A shuffled DataLoader of CPU tensors, as a student's fine_tune would receive one; it notes where batches go."""
     generator = torch.Generator().manual_seed(seed)
-    return DataLoader(TensorDataset(images.cpu(), labels.cpu()), batch_size=batch_size, shuffle=True,
-                      generator=generator)
+    return WatchedLoader(TensorDataset(images.cpu(), labels.cpu()), batch_size=batch_size, shuffle=True,
+                         generator=generator)
+
+
+@probe
+def placement(model: nn.Module, path: str) -> dict:
+    """{name: [dtype, device]} of the submodule's own tensors; works on the meta device, which holds no values."""
+    try:
+        module = model.get_submodule(path)
+    except AttributeError:
+        return {}
+    tensors = list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False))
+    return {name: [str(t.dtype).removeprefix("torch."), str(t.device)] for name, t in tensors if t is not None}
+
+
+# --- device discipline (exercise 5): where fine_tune sends the model and the batches ------------------
+# On a CPU-only machine a fine_tune that never moves anything still trains; these record the moves instead.
+def _target(method: str, args: tuple, kwargs: dict) -> str | None:
+    """The device a .to(...) or .cuda(...) call sends to, as a name ("cpu", "cuda:0"); None for a dtype-only .to."""
+    try:
+        if method == "cuda":
+            index = args[0] if args else kwargs.get("device")
+            return str(torch.device("cuda", index) if isinstance(index, int) else torch.device(index or "cuda"))
+        kwargs = {k: v for k, v in kwargs.items() if k != "copy"}  # Tensor.to(copy=) is no device
+        device = torch._C._nn._parse_to(*args, **kwargs)[0]
+        return None if device is None else str(device)
+    except Exception:  # noqa: BLE001 - a call torch itself will refuse: nothing was sent anywhere
+        return None
+
+
+class BatchTensor(torch.Tensor):
+    """A batch tensor that notes each device it is sent to; tensor methods (.float(), [i]) pass the notes on.
+
+    Everything else (the model's layers, the loss) returns plain tensors, so training runs as usual.
+    """
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        this = args[0] if args and isinstance(args[0], cls) else None
+        if this is not None and func in (torch.Tensor.to, torch.Tensor.cuda):
+            this._moves.append(_target(func.__name__, args[1:], kwargs))
+        with torch._C.DisableTorchFunctionSubclass():
+            result = func(*args, **kwargs)
+        if this is not None and isinstance(result, torch.Tensor) and \
+                getattr(torch.Tensor, getattr(func, "__name__", ""), None) is func:
+            if not isinstance(result, cls):
+                result = result.as_subclass(cls)
+            result._moves = this._moves
+        return result
+
+
+def _watched(tensor: torch.Tensor, moves: list) -> BatchTensor:
+    watched = tensor.as_subclass(BatchTensor)
+    watched._moves = moves
+    return watched
+
+
+class WatchedLoader(DataLoader):
+    """A DataLoader whose (images, labels) batches note every device fine_tune sends them to."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.moves = {"images": [], "labels": [], "batches": 0}
+
+    def __iter__(self):
+        for images, labels in super().__iter__():
+            self.moves["batches"] += 1
+            yield [_watched(images, self.moves["images"]), _watched(labels, self.moves["labels"])]
+
+
+def _noting(method: str, moves: list):
+    """A stand-in for nn.Module.to or .cuda that notes the target, then does what the class's method does."""
+    def move(self, *args, **kwargs):
+        moves.append(_target(method, args, kwargs))
+        return getattr(type(self), method)(self, *args, **kwargs)
+
+    move.moves = moves
+    return move
+
+
+@probe
+def watch_moves(model: nn.Module) -> None:
+    """From now on note where model.to(...) and model.cuda(...) send the model (bound methods on the instance)."""
+    moves: list = []
+    for method in ("to", "cuda"):  # a bound method, so that copy.deepcopy(model) rebinds it to the copy
+        object.__setattr__(model, method, types.MethodType(_noting(method, moves), model))
+
+
+@probe
+def moves(model: nn.Module, batches) -> dict:
+    """Where fine_tune sent the model and each batch's images and labels (device names); stops watching the model."""
+    seen = getattr(model.__dict__.get("to"), "moves", [])
+    for method in ("to", "cuda"):
+        model.__dict__.pop(method, None)
+    record = getattr(batches, "moves", {"images": [], "labels": [], "batches": 0})
+    return {"model": list(seen), "images": list(record["images"]), "labels": list(record["labels"]),
+            "batches": int(record["batches"])}

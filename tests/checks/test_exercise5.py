@@ -53,3 +53,43 @@ def test_key_also_works_on_torchvision_resnet18():
     assert names and all(n.startswith(("layer4", "fc")) for n in names)
     groups = key.make_optimizer(model).param_groups
     assert sum(len(g["params"]) for g in groups) == len(names)
+
+
+def test_moves_are_seen_in_every_style_and_watching_stops():
+    import copy
+
+    import torch
+
+    from grader.checks.transfer import on_device
+    from grader.sandbox import torch_probes as tp
+
+    loader = tp.loader(torch.randn(6, 3, 4, 4), torch.arange(6), 3, 0)
+    model = torch.nn.Linear(2, 2)
+    tp.watch_moves(model)
+    model = model.to(torch.device("cpu"))
+    copy.deepcopy(model).to(dtype=torch.float64)  # a copy's move is noted too, and moves the copy only
+    assert model.weight.dtype == torch.float32
+    for batch in loader:
+        images, labels = [t.to("cpu", non_blocking=True) for t in (batch[0].float(), batch[1].long())]
+    seen = tp.moves(model, loader)
+    assert seen["model"] == ["cpu", None] and seen["batches"] == 2
+    assert len(seen["images"]) == len(seen["labels"]) == 2
+    assert all(on_device(t, "cpu") for t in seen["images"] + seen["labels"])
+    assert "to" not in model.__dict__ and "cuda" not in model.__dict__
+    assert isinstance(loader, torch.utils.data.DataLoader) and len(loader) == 2 and len(loader.dataset) == 6
+
+
+def test_move_targets_are_read_like_torch_reads_them():
+    import torch
+
+    from grader.checks.transfer import on_device
+    from grader.sandbox.torch_probes import _target
+
+    assert _target("to", (torch.float64,), {}) is None
+    assert _target("to", (torch.zeros(1),), {}) == "cpu"
+    assert _target("to", ("cuda:0",), {"non_blocking": True, "copy": True}) == "cuda:0"
+    assert _target("to", (), {"device": torch.device("cuda"), "dtype": torch.float16}) == "cuda"
+    assert _target("cuda", (), {}) == "cuda" and _target("cuda", (1,), {}) == "cuda:1"
+    assert _target("to", ("no such device",), {}) is None
+    assert on_device("cuda:0", "cuda") and on_device("cuda", "cuda:0") and on_device("cpu", "cpu")
+    assert not on_device("cuda:1", "cuda:0") and not on_device("cpu", "cuda") and not on_device(None, "cpu")

@@ -1,6 +1,6 @@
 """The new head is a default nn.Linear: float32 on the CPU, whatever the old head was.
 
-expect: fails replace_head_device_dtype
+expect: fails replace_head_dtype replace_head_device
 names: dtype
 """
 import torch
