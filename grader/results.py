@@ -5,11 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-# failed: wrong behaviour; error: the code raised (or the grader broke); timeout: a time limit ended it;
-# memory: it ran out of the memory allowed; crashed: the process running it exited or was killed.
 Status = Literal["passed", "failed", "error", "timeout", "memory", "crashed"]
-STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "memory", "crashed")
-TROUBLE: tuple[str, ...] = ("error", "timeout", "memory", "crashed")  # the run was cut short, not judged
+
+
+@dataclass(frozen=True)
+class StatusKind:
+    """What one status means and how every report format spells it (the one place to add a status)."""
+
+    name: str
+    meaning: str
+    symbol: str  # the terminal report's mark
+    colour: str
+    words: str  # "timed out", in sentences
+    junit: str  # the JUnit element: "" (passed), "failure" (judged wrong) or "error" (cut short, not judged)
+    gradescope_lead: str = ""  # Gradescope knows only passed/failed: the first line says what happened
+
+
+STATUS_KINDS: dict[str, StatusKind] = {k.name: k for k in (
+    StatusKind("passed", "the behaviour is right", "✓", "green", "passed", ""),
+    StatusKind("failed", "wrong behaviour, or not implemented yet", "✗", "red", "failed", "failure"),
+    StatusKind("error", "the code raised, or could not be run", "!", "yellow", "error", "error",
+               "Your code raised an error."),
+    StatusKind("timeout", "a time limit ended it", "⏱", "magenta", "timed out", "error", "Your code ran out of time."),
+    StatusKind("memory", "it ran out of the memory allowed", "M", "magenta", "out of memory", "error",
+               "Your code ran out of memory."),
+    StatusKind("crashed", "the process running it exited or was killed", "✝", "red", "crashed", "error",
+               "The process running your code crashed."),
+)}
+STATUSES: tuple[str, ...] = tuple(STATUS_KINDS)
+TROUBLE: tuple[str, ...] = tuple(k.name for k in STATUS_KINDS.values() if k.junit == "error")  # cut short, not judged
 
 
 @dataclass(frozen=True)

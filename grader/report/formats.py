@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from grader.errors import ToolError
-from grader.results import TROUBLE, CheckResult, Report
+from grader.results import STATUS_KINDS, TROUBLE, CheckResult, Report
 
 # Everything XML 1.0 forbids (most C0 controls, NUL, lone surrogates, U+FFFE/U+FFFF).
 # ElementTree escapes markup but happily writes these, and parsers then reject the file.
@@ -108,14 +108,11 @@ def to_junit(report: Report) -> str:
             {"classname": _clean(suite_name), "name": _clean(f"{check.name}: {check.title}"),
              "time": f"{check.duration:.3f}"},
         )
-        if check.status == "failed":
-            problem = ET.SubElement(case, "failure", {"message": _clean(check.message)})
-        elif check.status in TROUBLE:
-            problem = ET.SubElement(
-                case, "error", {"type": check.status, "message": _clean(check.message)}
-            )
-        else:
+        element = STATUS_KINDS[check.status].junit
+        if not element:
             continue
+        attributes = {"message": _clean(check.message)} | ({"type": check.status} if element == "error" else {})
+        problem = ET.SubElement(case, element, attributes)
         problem.text = _clean(_message_and_hint(check))
 
     if report.captured_output:
@@ -179,9 +176,8 @@ def _message_and_hint(check: CheckResult) -> str:
 
 def _gradescope_test_output(check: CheckResult) -> str:
     # Gradescope only knows passed/failed, so say when the code crashed or ran out of time.
-    lead = {"error": "Your code raised an error.", "timeout": "Your code ran out of time.",
-            "memory": "Your code ran out of memory.", "crashed": "The process running your code crashed."}
-    parts = [lead[check.status]] if check.status in lead else []
+    lead = STATUS_KINDS[check.status].gradescope_lead
+    parts = [lead] if lead else []
     if body := _message_and_hint(check):
         parts.append(body)
     return "\n".join(parts)

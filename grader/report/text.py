@@ -13,18 +13,10 @@ from rich.style import Style
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from grader.results import CheckResult, Figure, Heatmap, Report, Table
+from grader.results import STATUS_KINDS, CheckResult, Figure, Heatmap, Report, Table
 
-MARKS = {
-    "passed": ("✓", "green"),
-    "failed": ("✗", "red"),
-    "error": ("!", "yellow"),
-    "timeout": ("⏱", "magenta"),
-    "memory": ("M", "magenta"),
-    "crashed": ("✝", "red"),
-}
-STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out",
-                "memory": "out of memory", "crashed": "crashed"}
+MARKS = {name: (kind.symbol, kind.colour) for name, kind in STATUS_KINDS.items()}
+STATUS_WORDS = {name: kind.words for name, kind in STATUS_KINDS.items()}
 OUTPUT_TAIL_LINES = 15
 HEATMAP_MAX_WIDTH = 48
 HEATMAP_MAX_HEIGHT = 32
@@ -263,8 +255,8 @@ def _score_line(report: Report) -> Text:
 def _summary_status(report: Report) -> Text:
     if report.all_passed:
         return _mark("passed") + Text(" all passed", style="green")
-    counts = {s: sum(c.status == s for c in report.checks) for s in ("failed", "error", "timeout", "memory", "crashed")}
-    worst = next((s for s in ("crashed", "memory", "error", "timeout", "failed") if counts[s]), "failed")
+    counts = {s: sum(c.status == s for c in report.checks) for s in STATUS_KINDS if s != "passed"}
+    worst = next((s for s in ("crashed", "memory", "error", "timeout", "failed") if counts.get(s)), "failed")
     parts = [f"{n} {STATUS_WORDS[s]}" for s, n in counts.items() if n] or ["no checks"]
     return _mark(worst) + Text(" " + ", ".join(parts), style=MARKS[worst][1])
 

@@ -153,3 +153,28 @@ def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path):
 
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["results.xml"]
+
+
+def test_every_status_of_the_one_table_renders_in_every_format():
+    import io
+
+    from rich.console import Console
+
+    from grader.report import print_report
+    from grader.results import STATUS_KINDS
+
+    checks = tuple(CheckResult(name, f"check {name}", name, 1.0 if name == "passed" else 0.0, 1.0, message=f"m {name}")
+                   for name in STATUS_KINDS)
+    report = Report("exercise1", "t", "f.py", 1, "cpu", checks)
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    print_report(report, console)
+    text = console.file.getvalue()
+    root = ET.fromstring(to_junit(report))
+    cases = {case.get("name").split(":")[0]: case for case in root.iter("testcase")}
+    graded = json.loads(to_gradescope(report))["tests"]
+    for (name, kind), test in zip(STATUS_KINDS.items(), graded):
+        assert kind.symbol in text and (name == "passed" or kind.words in text)
+        assert [child.tag for child in cases[name] if child.tag in ("failure", "error")] == ([kind.junit] if kind.junit else [])
+        assert test["status"] == ("passed" if name == "passed" else "failed")
+        assert kind.gradescope_lead in test["output"]
+    assert [c["status"] for c in json.loads(to_json(report))["checks"]] == list(STATUS_KINDS)
