@@ -59,10 +59,9 @@ def _exact(exercise: Exercise, folder: Path) -> Path | None:
 
 def autograde(root: Path) -> int:
     """Grade root/submission with root/source/cnn-grade.json; write root/results/results.json, whatever happens."""
-    from rich.console import Console
-
     from .engine import grade_exercise
-    from .report import print_report, to_gradescope, write_atomic
+    from .files import write_atomic
+    from .report import plain_text, to_gradescope
 
     try:
         config = _read_config(root / "source" / CONFIG)
@@ -71,7 +70,7 @@ def autograde(root: Path) -> int:
         print(f"Grading {path} as {ex.name}", flush=True)
         report = grade_exercise(ex.name, submission=path, seed=config["seed"])
         text = to_gradescope(report, config["visibility"], config["per_check"])
-        print_report(report, Console(file=sys.stdout, no_color=True, highlight=False, width=100))  # instructors' log
+        print(plain_text(report), flush=True)  # the instructors' log
     except GraderSetupError as e:  # the autograder's image, not the student: say so to both
         print(f"Not graded, the autograder is misconfigured: {e}", flush=True)
         text = _zero(f"The autograder is misconfigured ({e.cause}), so nothing was graded. This is not a verdict "

@@ -26,7 +26,8 @@ from .engine import resolve_seed
 from .errors import ToolError
 from .exercises import EXERCISES, Exercise, resolve
 from .gradebook import Cell, Gradebook, locked, now
-from .report import write_atomic
+from .limits import DEFAULT as LIMITS, Limits
+from .files import write_atomic
 from .submission import SUFFIXES, find_in
 
 MAX_ERRORS_SHOWN = 20
@@ -110,12 +111,11 @@ def _choose_exercises(names, folders: list[Path]) -> list[Exercise]:
 
 
 def grade_batch(submissions: Path, *, out: Path | None = None, workers: int | None = None,
-                exercises=None, force: bool = False, seed: int | None = None, timeout: float = 10.0,
+                exercises=None, force: bool = False, seed: int | None = None, timeout: float = LIMITS.timeout,
                 console: Console | None = None) -> BatchResult:
     """Grade every student's exercise files into OUT/grades.json, grades.csv and feedback/; progress on console."""
     started = time.perf_counter()
-    if timeout <= 0:
-        raise ToolError("--timeout must be a positive number of seconds.")
+    Limits(timeout=timeout)  # out of range: a ToolError before anything starts
     submissions, out = _check_folders(submissions, out)
     folders = student_folders(submissions)
     if not folders:

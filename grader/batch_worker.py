@@ -8,7 +8,6 @@ per submission, so a hostile file can end that child but not this process.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -42,22 +41,16 @@ def _watch_parent(parent: int) -> None:
 
 def feedback_text(report) -> str:
     """The plain-text report a student reads, as `cnn-grade EXERCISE` prints it, without color."""
-    from rich.console import Console
+    from .report import plain_text
 
-    from .report import print_report
-
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=100, no_color=True, highlight=False, soft_wrap=False,
-                      force_terminal=False, color_system=None)
-    print_report(report, console)
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())  # rich pads table rows
+    return plain_text(report)
 
 
 def grade_task(task: dict) -> dict:
     """Grade one (student, exercise) task, write its feedback file, and describe the result."""
     from .engine import grade_exercise
     from .errors import ToolError
-    from .report import write_atomic
+    from .files import write_atomic
 
     started = time.perf_counter()
     reply = {"id": task["id"]}

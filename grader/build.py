@@ -22,7 +22,7 @@ from .exercises import EXERCISES, Exercise
 from .markers import DEFAULT_PLACEHOLDER, make_stub, solution_regions
 from .notebooks import stub_notebook
 from .release import RELEASE_TREES, release_files, release_folder
-from .report import write_atomic
+from .files import write_atomic
 
 MANIFEST = "exercises/.cnn-grade-build.json"
 

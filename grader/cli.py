@@ -10,6 +10,11 @@ import click
 
 from .errors import ToolError
 from .exercises import EXERCISES, resolve
+from .limits import DEFAULT as LIMITS, MIN_MEMORY_MB
+
+SECONDS = click.FloatRange(min=0, min_open=True)
+timeout_option = click.option("--timeout", type=SECONDS, default=LIMITS.timeout, show_default=True,
+                              help="Seconds allowed for each call into student code.")
 
 FORMATS = ("text", "json", "junit", "gradescope")
 
@@ -79,12 +84,11 @@ def grading_options(fn):
                      help="Report format; json, junit and gradescope print exactly that document."),
         click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Write the report to this file (the text report still goes to the terminal)."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-                     help="Seconds allowed for each call into student code."),
-        click.option("--total-timeout", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
+        timeout_option,
+        click.option("--total-timeout", type=SECONDS, default=LIMITS.total_timeout, show_default=True,
                      help="Seconds allowed for the whole run; checks not started by then are marked timeout."),
-        click.option("--memory", "memory_mb", type=click.IntRange(min=256), default=2048, show_default=True,
-                     help="MiB of memory the student code may use (where the system can cap it)."),
+        click.option("--memory", "memory_mb", type=click.IntRange(min=MIN_MEMORY_MB), default=LIMITS.memory_mb,
+                     show_default=True, help="MiB of memory the student code may use (memory used, not reserved)."),
         click.option("-v", "--verbose", is_flag=True, help="Show student tracebacks and all captured output."),
     ]
     for option in reversed(options):
@@ -93,7 +97,8 @@ def grading_options(fn):
 
 
 def _emit(reports, fmt: str, output: Path | None, verbose: bool) -> None:
-    from .report import FORMATS as RENDER, print_report, print_summary, write_atomic
+    from .files import write_atomic
+    from .report import FORMATS as RENDER, plain_text, print_report, print_summary
 
     if fmt == "text" or output is not None:
         console = _console()
@@ -102,14 +107,7 @@ def _emit(reports, fmt: str, output: Path | None, verbose: bool) -> None:
         if len(reports) > 1:
             print_summary(reports, console)
     if fmt == "text" and output is not None:
-        import io
-
-        buffer = io.StringIO()
-        plain = _console(buffer)
-        plain.no_color = True
-        for report in reports:
-            print_report(report, plain, verbose=verbose)
-        write_atomic(output, buffer.getvalue())
+        write_atomic(output, "".join(plain_text(report, verbose=verbose) for report in reports))
     elif fmt != "text":
         if len(reports) != 1:
             raise ToolError(f"--format {fmt} describes one exercise; grade them one at a time.")
@@ -257,8 +255,7 @@ def build_command(source, out, force, placeholder):
               help="Keep only this check (repeatable; one exercise): how much does it catch alone?")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Parallel grading runs (default: the core count, at most 8).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-              help="Seconds allowed for each call into the graded code.")
+@timeout_option
 def verify_command(exercises, source, seeds, mutants, misconceptions, checks, workers, timeout):
     """Prove the keys score full marks, the stubs zero, and measure what the checks catch."""
     from .verify import verify
@@ -285,8 +282,7 @@ def verify_command(exercises, source, seeds, mutants, misconceptions, checks, wo
 @click.option("--exercise", "exercises", multiple=True, help="Grade only these exercises (repeatable).")
 @click.option("--force", is_flag=True, help="Grade again what is already in the gradebook.")
 @click.option("--seed", type=int, default=None, help="Seed of the hidden inputs (default: per exercise, or $CNN_GRADE_SEED).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-              help="Seconds allowed for each call into student code.")
+@timeout_option
 def batch_command(submissions, out, workers, exercises, force, seed, timeout):
     """Grade a folder of students (one sub-folder each) into a gradebook.
 

@@ -11,14 +11,12 @@ from . import submission as submissions
 from .context import Context
 from .errors import ToolError
 from .exercises import resolve
+from .limits import DEFAULT, Limits
 from .registry import run_check
 from .results import CheckResult, Report
 from .sandbox.parent import Sandbox
 
 SEED_VARIABLE = "CNN_GRADE_SEED"  # an instructor's CI sets it to change the hidden inputs
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_MEMORY_MB = 2048
-DEFAULT_TOTAL_TIMEOUT = 600.0  # the whole run; exercises 3 and 5 train models and need a minute at most
 
 
 def resolve_seed(exercise_seed: int, seed: int | None) -> int:
@@ -67,9 +65,9 @@ def select_checks(specs: list, names: Iterable[str] | None) -> list:
 
 
 def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed: int | None = None,
-                   device: str = "cpu", timeout: float = DEFAULT_TIMEOUT,
-                   memory_mb: int | None = DEFAULT_MEMORY_MB, checks: Iterable[str] | None = None,
-                   total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT) -> Report:
+                   device: str = "cpu", timeout: float = DEFAULT.timeout,
+                   memory_mb: int | None = DEFAULT.memory_mb, checks: Iterable[str] | None = None,
+                   total_timeout: float | None = DEFAULT.total_timeout) -> Report:
     """Grade one exercise's submission and return the Report (tool errors raise ToolError).
 
     `checks` keeps only the named checks (an instructor measuring a subset of the hidden tests).
@@ -79,12 +77,7 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
     path = submissions.locate(ex, submission)
     sub = submissions.load(ex, path)
     seed = resolve_seed(ex.default_seed, seed)
-    if timeout <= 0:
-        raise ToolError("--timeout must be a positive number of seconds.")
-    if total_timeout is not None and total_timeout <= 0:
-        raise ToolError("--total-timeout must be a positive number of seconds.")
-    if memory_mb is not None and memory_mb < 256:
-        raise ToolError("--memory must be at least 256 MiB: Python and NumPy alone need about 100.")
+    Limits(timeout, total_timeout, memory_mb)  # out of range: a ToolError before anything starts
     deadline = started + total_timeout if total_timeout else None
 
     sandbox, output, truncated, limits = None, "", False, ()

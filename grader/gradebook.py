@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import ToolError
-from .report.formats import write_atomic
+from .files import write_atomic
 
 SCHEMA = 1
 JSON_NAME, CSV_NAME = "grades.json", "grades.csv"

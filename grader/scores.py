@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from .report.formats import write_atomic
+from .files import replace_atomically
 from .results import Report
 
 
@@ -36,12 +36,12 @@ def _load() -> dict:
 
 
 def record(report: Report) -> None:
-    """Remember a run's score for its file (best effort: a read-only home is no error)."""
+    """Remember a run's score for its file (best effort: an unwritable cache never costs the student the report)."""
     path = Path(report.submission)
     try:
         data = _load()
         data[_key(path)] = {"sha256": _digest(path), "score": report.score, "max_score": report.max_score}
-        write_atomic(cache_path(), json.dumps(data, indent=1))
+        replace_atomically(cache_path(), json.dumps(data, indent=1))
     except OSError:
         pass
 

@@ -16,6 +16,7 @@ from . import mutants as mutation
 from .engine import grade_exercise, resolve_seed, select_checks
 from .errors import GraderSetupError, ToolError
 from .exercises import EXERCISES, Exercise, resolve
+from .limits import DEFAULT as LIMITS, Limits
 from .markers import make_stub
 from .results import Report
 from .sandbox import zygote
@@ -173,7 +174,7 @@ class _Plan:
 
 def verify(*, exercises: Iterable[str] | None = None, source: Path = Path("solutions"), seeds: str = "3",
            mutants: int = 20, checks: Mapping[str, Iterable[str]] | None = None, workers: int | None = None,
-           timeout: float = 10.0, progress: Progress | None = None, misconceptions: bool = True) -> VerifyResult:
+           timeout: float = LIMITS.timeout, progress: Progress | None = None, misconceptions: bool = True) -> VerifyResult:
     """Grade every key over the seeds, every stub once, a sample of mutants and the misconception mutants.
 
     `checks` maps an exercise name to the checks to keep (a deliberately small check set);
@@ -185,6 +186,7 @@ def verify(*, exercises: Iterable[str] | None = None, source: Path = Path("solut
         raise ToolError(f"No folder {source}: give the folder of solution keys with --source.")
     if mutants < 0:
         raise ToolError("--mutants must be 0 or more.")
+    Limits(timeout=timeout)  # out of range: a ToolError before anything starts
     kept = {resolve(name).name: names for name, names in (checks or {}).items()}
     plans = [_plan(ex, source, seeds, mutants, kept, misconceptions) for ex in _selected(exercises, source)]
     workers = workers or min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS)

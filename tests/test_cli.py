@@ -216,3 +216,12 @@ def test_ctrl_c_exits_130_not_the_code_for_a_failed_check():
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (proc.returncode, err)
     assert "Interrupted." in err and "Traceback" not in err and "Aborted" not in err
+
+
+def test_an_unwritable_score_cache_never_costs_the_report(stubs, monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("CNN_GRADE_CACHE", str(blocker / "scores.json"))  # its folder cannot be made
+    result = run(["exercise1"], stubs)
+    assert result.exit_code == 1, result.output  # graded: the stub fails its checks, no tool error
+    assert "Score: 0.0 / 19.0" in result.output and "Cannot write" not in result.output

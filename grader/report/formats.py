@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import stat
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
-from grader.errors import ToolError
 from grader.results import STATUS_KINDS, TROUBLE, CheckResult, Report
 
 # Everything XML 1.0 forbids (most C0 controls, NUL, lone surrogates, U+FFFE/U+FFFF).
@@ -129,36 +123,6 @@ FORMATS: dict[str, Callable[[Report], str]] = {
 }
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write text to path via a temporary file and a rename, creating parent folders; failure is a ToolError."""
-    target = Path(path)
-    try:
-        _write_atomic(target, text)
-    except OSError as e:
-        reason = e.strerror or str(e)
-        raise ToolError(f"Cannot write {target}: {reason}. Choose another path (the report was not saved).") from None
-
-
-def _write_atomic(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp makes the file 0600; keep the mode of the file being replaced, else a usual 0644.
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    # Same folder as the target, so os.replace is a rename on one file system, hence atomic.
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _clean(text: str) -> str:

@@ -47,6 +47,16 @@ def print_report(report: Report, console: Console, *, verbose: bool = False) -> 
     console.print(_score_line(report))
 
 
+def plain_text(report: Report, *, verbose: bool = False, width: int = 100) -> str:
+    """The report as `cnn-grade EXERCISE` prints it, without colour or padding: for files and logs."""
+    import io
+
+    console = Console(file=io.StringIO(), width=width, no_color=True, highlight=False, soft_wrap=False,
+                      force_terminal=False, color_system=None)
+    print_report(report, console, verbose=verbose)
+    return "".join(line.rstrip() + "\n" for line in console.file.getvalue().splitlines())  # rich pads table rows
+
+
 def print_summary(reports: Iterable[Report], console: Console) -> None:
     """Print one line per graded exercise and the total, for `cnn-grade all`."""
     reports = list(reports)

@@ -15,6 +15,7 @@ import threading
 from dataclasses import replace
 
 from ..errors import CallTimeout, ChildDied, GraderSetupError, RaisedInfo, StudentRaised
+from ..limits import DEFAULT as LIMITS
 from . import limits, zygote
 from .cgroups import Cgroups
 from .provision import GRADER_ROOT, HIDDEN, package_folders, readonly_folders, run_as, scrubbed_env
@@ -54,8 +55,8 @@ def describe_exit(code: int | None, *, student: bool = True) -> str:
 class Sandbox:
     """One student submission behind a process boundary; a dead child is replaced on the next call."""
 
-    def __init__(self, source: str, filename: str, *, imports=("numpy",), blocked=(), memory_mb: int | None = 2048,
-                 timeout: float = 10.0, startup_timeout: float = 120.0, relabel=None,
+    def __init__(self, source: str, filename: str, *, imports=("numpy",), blocked=(), memory_mb: int | None = LIMITS.memory_mb,
+                 timeout: float = LIMITS.timeout, startup_timeout: float = 120.0, relabel=None,
                  processes: int | None = limits.EXTRA_PROCESSES, isolate: bool = True, device: str = "cpu"):
         self.source, self.filename = source, filename
         self.token = secrets.token_hex(12)  # marks this sandbox's processes, to end them all at close

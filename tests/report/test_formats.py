@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from grader.report import FORMATS, to_gradescope, to_json, to_junit, write_atomic
+from grader.files import write_atomic
+from grader.report import FORMATS, to_gradescope, to_json, to_junit
 from grader.results import CheckResult, Heatmap, Report
 
 NASTY = "got \x00 NUL, bell \x07, escape \x1b[31m and <tag> & \"quotes\" [red]x[/]"
