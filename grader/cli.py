@@ -164,28 +164,19 @@ def list_exercises():
     """List the exercises, their points and the state of your files."""
     from rich.table import Table
 
-    from .scores import last_score
-    from .submission import is_stub, load, locate
+    from .course import file_states
 
+    words = {"no file": "[dim]no file[/]", "both edited": "[red]both .py and .ipynb edited[/]",
+             "complete": "[green]complete[/]", "stub": "stub", "edited": "edited"}
     table = Table(title="cnn-grade exercises")
     for column in ("exercise", "alias", "title", "points", "your file"):
         table.add_column(column)
-    for ex in EXERCISES:
-        points = ex.points()  # from the check modules' source: importing them would import torch
-        try:
-            path = locate(ex)
-        except ToolError as e:
-            state = "[dim]no file[/]" if "No exercises/" in str(e) else "[red]both .py and .ipynb edited[/]"
-        else:
-            last = last_score(path)
-            if last is not None:
-                state = "[green]complete[/]" if last[0] == last[1] else f"[yellow]{last[0]:g}/{last[1]:g}[/]"
-            elif is_stub(ex, load(ex, path).source):
-                state = "stub"
-            else:
-                state = "edited"
-            state += f" ({path.name})"
-        table.add_row(ex.name, ex.slug, ex.title, f"{points:g}", state)
+    for item in file_states():
+        ex = item.exercise
+        state = words.get(item.state) or f"[yellow]{item.last[0]:g}/{item.last[1]:g}[/]"
+        if item.path is not None:
+            state += f" ({item.path.name})"
+        table.add_row(ex.name, ex.slug, ex.title, f"{item.points:g}", state)
     _console().print(table)
 
 
@@ -202,24 +193,9 @@ def show(exercise):
 @grading_options
 def grade_all(device, seed, fmt, output, timeout, total_timeout, memory_mb, verbose):
     """Grade every exercise whose file exists, then print a summary."""
-    from .engine import grade_exercise
-    from .sandbox import zygote
-    from .scores import record
-    from .submission import locate
+    from .course import grade_course
 
-    zygote.enable()  # four exercises import torch in their child: fork them from one process that did it once
-    reports = []
-    for ex in EXERCISES:
-        try:
-            locate(ex)
-        except ToolError:
-            continue
-        report = grade_exercise(ex.name, seed=seed, device=device, timeout=timeout, total_timeout=total_timeout,
-                                memory_mb=memory_mb)
-        record(report)
-        reports.append(report)
-    if not reports:
-        raise ToolError("No exercise files found: run cnn-grade from your course folder (the one holding exercises/).")
+    reports = grade_course(seed=seed, device=device, timeout=timeout, total_timeout=total_timeout, memory_mb=memory_mb)
     _emit(reports, fmt, output, verbose)
     sys.exit(0 if all(r.all_passed for r in reports) else 1)
 

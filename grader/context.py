@@ -33,16 +33,15 @@ class Context:
 
     def call(self, name: str, *args, **kwargs):
         """Call the student's `name` with data arguments and return what it returned, as data."""
-        return self.sandbox.call(name, *args, timeout=self.timeout, **kwargs)
+        return self.sandbox.run(name, args, kwargs, timeout=self.timeout)
 
     def new(self, class_name: str, *args, **kwargs):
         """Construct the student's class in the child and keep it there: returns a Handle."""
-        return self.sandbox.call(class_name, *args, timeout=self.timeout, store=True, **kwargs)
+        return self.sandbox.run(class_name, args, kwargs, timeout=self.timeout, store=True)
 
     def probe(self, name: str, *args, label: str | None = None, store: bool = False, **kwargs):
         """Run a trusted probe in the child (forward, inspect, train, ...); store=True keeps the result there."""
-        return self.sandbox.call(f"probe:{name}", *args, timeout=self.timeout, label=label or name, store=store,
-                                 **kwargs)
+        return self.sandbox.run(f"probe:{name}", args, kwargs, timeout=self.timeout, label=label or name, store=store)
 
     def tensor(self, array: np.ndarray) -> TensorData:
         """An array to arrive in the child as a torch tensor on the run's device."""
@@ -63,7 +62,7 @@ class Context:
 
     def call_echo(self, name: str, *args, **kwargs):
         """Like call, but also return the arguments as they were after the call (to spot mutation)."""
-        return self.sandbox.call(name, *args, timeout=self.timeout, echo_args=True, **kwargs)
+        return self.sandbox.run(name, args, kwargs, timeout=self.timeout, echo_args=True)
 
     def raises(self, name: str, *args, **kwargs) -> RaisedInfo | None:
         """Call `name` and return what it raised, or None if it returned normally."""

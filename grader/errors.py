@@ -9,6 +9,10 @@ class ToolError(Exception):
     """Bad input to the tool itself (unknown exercise, missing file, bad option): exit 2."""
 
 
+class NoSubmission(ToolError):
+    """No file to grade was found for an exercise (not an error in `list` and `all`, which skip it)."""
+
+
 class CheckFailed(Exception):
     """Raised by a check: the submission's behaviour is wrong. Carries the feedback."""
 

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ToolError
+from .errors import NoSubmission, ToolError
 from .exercises import Exercise
 from .notebook import NotebookError, NotebookSource, read_notebook
 
@@ -37,10 +37,6 @@ class Submission:
     notes: tuple[str, ...] = ()  # remarks that do not stop grading (e.g. notebook magics skipped)
     notebook: NotebookSource | None = None  # set for .ipynb files: maps source lines back to cells
 
-    @property
-    def display_name(self) -> str:
-        return str(self.path)
-
     def place(self, line: int) -> str:
         """Where a line of the graded source is, in the student's terms: "line 12" or "cell 4, line 2"."""
         return self.notebook.place(line) if self.notebook else f"line {line}"
@@ -66,8 +62,8 @@ def locate(exercise: Exercise, file: str | Path | None = None, start: Path | Non
         found = find_in(exercise, folder / "exercises")
         if found is not None:
             return found
-    raise ToolError(f"No exercises/{exercise.name}.py or .ipynb in {here} or its parent folders. "
-                    f"Run cnn-grade from your course folder, or pass --file PATH.")
+    raise NoSubmission(f"No exercises/{exercise.name}.py or .ipynb in {here} or its parent folders. "
+                       f"Run cnn-grade from your course folder, or pass --file PATH.")
 
 
 def find_in(exercise: Exercise, folder: Path) -> Path | None:

@@ -153,14 +153,20 @@ class Sandbox:
             return self._output.decode("utf-8", "replace"), self._output_total > len(self._output)
 
     # -- calls ------------------------------------------------------------------------------
-    def call(self, target: str, *args, timeout: float | None = None, store: bool = False,
-             echo_args: bool = False, label: str | None = None, **kwargs):
-        """Call `target` (a student name, or "probe:NAME") in the child and return its data.
+    def call(self, target: str, *args, **kwargs):
+        """Call `target` (a student name, or "probe:NAME") with these arguments and return its data."""
+        return self.run(target, args, kwargs)
 
-        `label` names the call in messages ("ConvBlock.forward" reads better than "probe:forward").
+    def run(self, target: str, args: tuple | list = (), kwargs: dict | None = None, *, timeout: float | None = None,
+            store: bool = False, echo_args: bool = False, label: str | None = None):
+        """Call `target` in the child with `args` and `kwargs`; the options are the grader's, never the student's.
+
+        `store` keeps the result in the child (a Handle comes back); `echo_args` also returns the arguments
+        as they were after the call; `label` names the call in messages ("ConvBlock.forward" reads better
+        than "probe:forward").
         """
         self._ensure_loaded()
-        reply = self._request({"op": "call", "target": target, "args": list(args), "kwargs": kwargs,
+        reply = self._request({"op": "call", "target": target, "args": list(args), "kwargs": dict(kwargs or {}),
                                "store": store, "echo_args": echo_args}, label or target, timeout or self.timeout)
         if echo_args:
             return reply.get("value"), reply.get("args"), reply.get("kwargs")

@@ -151,7 +151,7 @@ def test_student_code_dies_with_the_grader(tmp_path):
         sandbox = Sandbox("import time\\ndef wait():\\n    time.sleep(300)\\n", "x.py")
         sandbox.start()
         print(sandbox.proc.pid, flush=True)
-        sandbox.call("wait", timeout=300)
+        sandbox.run("wait", timeout=300)
         """)
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     child = int(grader.stdout.readline())

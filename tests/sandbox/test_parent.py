@@ -255,7 +255,7 @@ def test_infinite_loop_times_out_and_the_next_call_gets_a_fresh_child(make):
     assert sb.call("pid") == 2 or sb.call("pid") == sb.proc.pid  # pid 2 in its namespace, else its own
     old = sb.proc
     with pytest.raises(CallTimeout) as caught:
-        sb.call("spin", timeout=0.5)
+        sb.run("spin", timeout=0.5)
     assert caught.value.target == "spin" and caught.value.seconds == 0.5
     assert old.poll() is not None  # the looping child was ended
     assert sb.call("add", 1, 1) == 2
@@ -480,7 +480,7 @@ def test_memory_limit(make):
 def test_echo_args_shows_mutations_made_by_the_student(make):
     sb = make(BASIC)
     x = np.zeros(4)
-    value, args, kwargs = sb.call("bump", x, echo_args=True, scale=2)
+    value, args, kwargs = sb.run("bump", (x,), {"scale": 2}, echo_args=True)
     assert value is None
     assert np.array_equal(args[0], [2.0, 0.0, 0.0, -1.0])
     assert kwargs == {"scale": 2}
@@ -498,7 +498,7 @@ def test_objects_that_are_not_data_come_back_opaque(make):
 
 def test_stored_values_stay_in_the_child_behind_handles(make):
     sb = make(BASIC)
-    handle = sb.call("make_counter", store=True)
+    handle = sb.run("make_counter", store=True)
     assert isinstance(handle, Handle)
     assert sb.call("increment", handle) == 1
     assert sb.call("increment", handle) == 2
@@ -541,7 +541,7 @@ def test_torch_tensors_and_model_specs(make):
         {"kind": "Sequential", "children": [{"kind": "MaxPool2d", "args": [2]}]},
     ])
     assert sb.call("describe", spec) == [("Conv2d", (3, 3)), ("MaxPool2d", 2)]
-    handle = sb.call("probe:build_model", dict(spec), store=True)
+    handle = sb.run("probe:build_model", (dict(spec),), store=True)
     assert isinstance(handle, Handle)
     assert sb.call("forward_shape", handle, 8, 10) == (1, 8, 4, 5)
     assert sb.call("probe:build_model", dict(spec)) == Opaque("Sequential")
@@ -593,3 +593,9 @@ def test_close_ends_processes_the_student_forked(make):
             os.killpg(proc.pid, 0)
         with pytest.raises(ProcessLookupError):
             os.kill(grandchild, 0)
+
+
+def test_a_student_keyword_named_like_a_grader_option_reaches_the_student():
+    source = "def f(x, timeout=None, label=None, store=None, echo_args=None):\n    return [x, timeout, label, store, echo_args]\n"
+    with Sandbox(source, "x.py") as sb:
+        assert sb.call("f", 1, timeout=2, label="l", store=3, echo_args=4) == [1, 2, "l", 3, 4]

@@ -81,7 +81,7 @@ def test_deaths_and_timeouts_are_reported_and_the_next_call_gets_a_new_fork(fork
             box.call("die", "exit")
         assert "code 3" in str(died.value)
         with pytest.raises(CallTimeout):
-            box.call("spin", timeout=0.5)
+            box.run("spin", timeout=0.5)
         assert box.call("who")["pid"] == 2
         assert box.restarts == 3 and isinstance(box.proc, ForkedChild)
 
