@@ -187,7 +187,7 @@ def expected_layers(spec: dict) -> list[tuple[int, int, int]]:
     """The reference: build the model here and read its layers in registration order."""
     import torch.nn as nn
 
-    from ..sandbox.probes import build_model
+    from ..sandbox.models import build_model
 
     out = []
     for m in build_model(spec).modules():

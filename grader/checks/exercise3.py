@@ -207,7 +207,7 @@ COUNT_MODEL = {"kind": "Sequential", "children": [
 
 @check(points=2, title="count_parameters counts all parameters, or only the trainable ones")
 def count_parameters(ctx):
-    from ..sandbox.probes import build_model
+    from ..sandbox.models import build_model
 
     for frozen in ([], ["0.", "1."], ["5."]):
         spec = dict(COUNT_MODEL, frozen=frozen)

@@ -27,8 +27,6 @@ def _private_channels():
     return req, rep
 
 
-MODULE_NAME = "submission"  # the student's file, as a module
-
 # What the course tells students to use in their own code: imported afresh, never the child's own modules.
 STUDENT_MODULES = frozenset({"grader", "grader.data", "grader.backbone", "grader.errors"})
 
@@ -131,6 +129,7 @@ def main() -> None:
     config = json.loads(sys.argv[1])
     from .isolate import enter
     from .protocol import FrameError, Handle, encode_frame, read_frame
+    from .student import MODULE_NAME
 
     isolated = enter(config)  # from here on: C, pid 2 of its own namespace (or the plain child)
     req, rep = _private_channels()
@@ -192,7 +191,6 @@ def main() -> None:
                 sys.modules[MODULE_NAME] = module
                 code = compile(source, filename, "exec")
                 exec(code, module.__dict__)
-                probes.NAMESPACE = module.__dict__
                 send({"ok": True, "value": sorted(k for k in vars(module) if not k.startswith("_"))})
                 continue
             target = request["target"]
