@@ -24,7 +24,7 @@ from rich.text import Text
 from .batch_pool import Task, default_workers, grade_in_workers
 from .engine import resolve_seed
 from .errors import ToolError
-from .exercises import EXERCISES, Exercise, resolve
+from .exercises import Exercise, all_exercises, resolve
 from .gradebook import Cell, Gradebook, locked, now
 from .limits import DEFAULT as LIMITS, Limits
 from .files import write_atomic
@@ -107,7 +107,7 @@ def _choose_exercises(names, folders: list[Path]) -> list[Exercise]:
     if names:
         chosen = {resolve(n).name: resolve(n) for n in names}
         return sorted(chosen.values(), key=lambda ex: ex.number)
-    return [ex for ex in EXERCISES if any(_present(ex, f) for f in folders)]
+    return [ex for ex in all_exercises() if any(_present(ex, f) for f in folders)]
 
 
 def grade_batch(submissions: Path, *, out: Path | None = None, workers: int | None = None,
@@ -122,7 +122,7 @@ def grade_batch(submissions: Path, *, out: Path | None = None, workers: int | No
         raise ToolError(f"{submissions} holds no student folders (one sub-folder per student).")
     chosen = _choose_exercises(exercises, folders)
     if not chosen:
-        names = ", ".join(f"{ex.name}.py" for ex in EXERCISES)
+        names = ", ".join(f"{ex.name}.py" for ex in all_exercises())
         raise ToolError(f"No student folder in {submissions} holds an exercise file ({names} or .ipynb).")
     _make_out(out)
     with locked(out):

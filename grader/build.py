@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ToolError
-from .exercises import EXERCISES, Exercise
+from .exercises import Exercise, all_exercises
 from .markers import DEFAULT_PLACEHOLDER, make_stub, solution_regions
 from .notebooks import stub_notebook
 from .release import RELEASE_TREES, release_files, release_folder
@@ -59,16 +59,16 @@ def build_release(*, source: Path, out: Path | None = None, force: bool = False,
     source = Path(source).expanduser()
     placeholder = DEFAULT_PLACEHOLDER if placeholder is None else placeholder
     files: dict[str, str | bytes] = dict(exercise_files(source, placeholder))
-    built = tuple(ex.name for ex in EXERCISES if f"exercises/{ex.filename}" in files)
+    built = tuple(ex.name for ex in all_exercises() if f"exercises/{ex.filename}" in files)
     root = source.resolve().parent
     if out is not None:
         root = release_folder(Path(out), source)
-        files.update(release_files([ex for ex in EXERCISES if ex.name in built]))
+        files.update(release_files([ex for ex in all_exercises() if ex.name in built]))
     notes = ()
     if "NotImplementedError" not in placeholder:
         notes = ("With this placeholder the stubs do not raise NotImplementedError, so `cnn-grade list` shows "
                  "them as edited, and a folder holding both exerciseN.py and exerciseN.ipynb needs --file.",)
-    return BuildResult(root, out is not None, built, tuple(ex.name for ex in EXERCISES if ex.name not in built),
+    return BuildResult(root, out is not None, built, tuple(ex.name for ex in all_exercises() if ex.name not in built),
                        *_apply(root, files, force), notes)
 
 
@@ -78,14 +78,14 @@ def exercise_files(source: Path, placeholder: str = DEFAULT_PLACEHOLDER) -> dict
         raise ToolError(f"No solutions folder at {source}: pass --source with the folder of keys "
                         f"(files with # BEGIN SOLUTION / # END SOLUTION markers).")
     files = {}
-    for exercise in EXERCISES:
-        key = source / exercise.filename
-        if key.is_file():
+    for exercise in all_exercises():
+        key = exercise.key(source)
+        if key is not None:
             stub = _stub(exercise, key, placeholder)
             files[f"exercises/{exercise.filename}"] = stub
             files[f"exercises/{exercise.name}.ipynb"] = stub_notebook(exercise, stub, placeholder)
     if not files:
-        expected = ", ".join(ex.filename for ex in EXERCISES)
+        expected = ", ".join(ex.filename for ex in all_exercises())
         raise ToolError(f"No keys in {source}: expected one or more of {expected}.")
     return files
 

@@ -73,6 +73,8 @@ PYTHON="${{AUTOGRADER_PYTHON:-${{CNN_GRADE_VENV:-/opt/cnn-grade}}/bin/python}}"
 [ -x "$PYTHON" ] || PYTHON=python3
 # The bundle's datasets/, checked against SHA256SUMS when the zip was built (the installed kit has a copy too).
 export CNN_GRADE_DATA="${{CNN_GRADE_DATA:-$ROOT/source/{kit}/datasets}}"
+# An exercise a course pack adds: the pack travels in the kit, named by its own cnn-grade.toml.
+if [ -f "$ROOT/source/{kit}/cnn-grade.toml" ]; then export CNN_GRADE_CONFIG="$ROOT/source/{kit}/cnn-grade.toml"; fi
 "$PYTHON" -m grader.autograder "$ROOT"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
@@ -142,6 +144,7 @@ def gradescope_bundle(exercise: str, *, out: Path = Path("autograder.zip"), visi
     entries[CONFIG] = ((json.dumps(config, indent=2) + "\n").encode(), 0o644)
     for path in _kit_files(root, out):
         entries[f"{KIT}/{path.relative_to(root).as_posix()}"] = (path.read_bytes(), 0o644)
+    entries.update(_pack_entries(ex, out))
     _check_datasets(root, entries)
     data = _zip(entries)
     unchanged = out.is_file() and out.read_bytes() == data
@@ -158,12 +161,34 @@ def _kit_files(root: Path, out: Path) -> list[Path]:
     out = out.resolve()
     files = [root / name for name in KIT_FILES]
     for folder in KIT_FOLDERS:
-        for path in sorted((root / folder).rglob("*")):
-            parts = path.relative_to(root).parts
-            wanted = path.suffix not in (".pyc", ".pyo") and not any(p in SKIPPED or p.startswith(".") for p in parts)
-            if wanted and path.is_file() and not path.is_symlink() and path.resolve() != out:
-                files.append(path)
+        files += _files_below(root / folder, out)
     return files
+
+
+def _files_below(folder: Path, out: Path) -> list[Path]:
+    out = out.resolve()
+    files = []
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        wanted = path.suffix not in (".pyc", ".pyo") and not any(p in SKIPPED or p.startswith(".") for p in parts)
+        if wanted and path.is_file() and not path.is_symlink() and path.resolve() != out:
+            files.append(path)
+    return files
+
+
+def _pack_entries(ex, out: Path) -> dict[str, tuple[bytes, int]]:
+    """An added exercise's pack (never its key) and a cnn-grade.toml naming it; nothing for a built-in one."""
+    from .packs import CONFIG_NAME, pack_folder
+
+    folder = pack_folder(ex)
+    if folder is None:
+        return {}
+    keys = Path(ex.key_file).resolve().parent if ex.key_file else None
+    entries = {f"{KIT}/{CONFIG_NAME}": (f'packs = ["packs/{folder.name}"]\n'.encode(), 0o644)}
+    for path in _files_below(folder, out):
+        if keys is None or keys not in path.resolve().parents:
+            entries[f"{KIT}/packs/{folder.name}/{path.relative_to(folder).as_posix()}"] = (path.read_bytes(), 0o644)
+    return entries
 
 
 def _check_datasets(root: Path, entries: dict[str, tuple[bytes, int]]) -> None:

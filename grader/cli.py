@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .errors import ToolError
-from .exercises import EXERCISES, resolve
+from .exercises import all_exercises, resolve
 from .limits import DEFAULT as LIMITS, MIN_MEMORY_MB
 
 SECONDS = click.FloatRange(min=0, min_open=True)
@@ -48,7 +48,7 @@ class ExerciseGroup(click.Group):
         return _grade_command(exercise.name)
 
     def list_commands(self, ctx):
-        return [ex.name for ex in EXERCISES] + super().list_commands(ctx)
+        return [ex.name for ex in all_exercises()] + super().list_commands(ctx)
 
     def resolve_command(self, ctx, args):
         if args and super().get_command(ctx, args[0]) is None:

@@ -85,7 +85,8 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
     if not sub.problems:
         # Start the child first: it imports its libraries while this process imports torch below.
         sandbox = Sandbox(sub.source, str(path), imports=ex.child_imports, blocked=ex.blocked,
-                          memory_mb=memory_mb, timeout=timeout, relabel=sub.relabel, device=device)
+                          memory_mb=memory_mb, timeout=timeout, relabel=sub.relabel, device=device,
+                          hide=(str(Path(ex.key_file).resolve().parent),) if ex.key_file else ())  # a pack's key
         sandbox.start()
     try:
         specs = select_checks(ex.checks(), checks)

@@ -15,7 +15,7 @@ from . import misconceptions as mistakes
 from . import mutants as mutation
 from .engine import grade_exercise, resolve_seed, select_checks
 from .errors import GraderSetupError, ToolError
-from .exercises import EXERCISES, Exercise, resolve
+from .exercises import Exercise, all_exercises, resolve
 from .limits import DEFAULT as LIMITS, Limits
 from .markers import make_stub
 from .results import Report
@@ -218,10 +218,10 @@ def _selected(names: Iterable[str] | None, source: Path) -> list[Exercise]:
     if names:
         chosen = list(dict.fromkeys(resolve(name) for name in names))
         for ex in chosen:
-            if not (source / ex.filename).is_file():
+            if ex.key(source) is None:
                 raise ToolError(f"No key {source / ex.filename} for {ex.name}.")
         return chosen
-    chosen = [ex for ex in EXERCISES if (source / ex.filename).is_file()]
+    chosen = [ex for ex in all_exercises() if ex.key(source) is not None]
     if not chosen:
         raise ToolError(f"No solution keys (exercise1.py, ...) in {source}.")
     return chosen
@@ -229,7 +229,7 @@ def _selected(names: Iterable[str] | None, source: Path) -> list[Exercise]:
 
 def _plan(ex: Exercise, source: Path, seeds: str, count: int, checks: Mapping[str, Iterable[str]],
           misconceptions: bool = True) -> _Plan:
-    key = source / ex.filename
+    key = ex.key(source) or source / ex.filename
     try:
         text = key.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -241,7 +241,7 @@ def _plan(ex: Exercise, source: Path, seeds: str, count: int, checks: Mapping[st
     stub = make_stub(text, str(key))  # bad markers are a MarkerError, which is a ToolError
     candidates = mutation.generate(text, str(key))
     notes = () if stub != text else (f"{key} has no # BEGIN SOLUTION / # END SOLUTION markers.",)
-    applied = tuple(mistakes.apply(text, m, str(key)) for m in mistakes.for_exercise(ex.name)) if misconceptions else ()
+    applied = tuple(mistakes.apply(text, m, str(key)) for m in mistakes.for_exercise(ex.name) or ex.misconceptions) if misconceptions else ()
     return _Plan(ex, (key, *extras), stub, parse_seeds(seeds, resolve_seed(ex.default_seed, None)),
                  tuple(mutation.sample(candidates, count, ex.number)), len(candidates), kept, notes, applied)
 

@@ -57,7 +57,8 @@ class Sandbox:
 
     def __init__(self, source: str, filename: str, *, imports=("numpy",), blocked=(), memory_mb: int | None = LIMITS.memory_mb,
                  timeout: float = LIMITS.timeout, startup_timeout: float = 120.0, relabel=None,
-                 processes: int | None = limits.EXTRA_PROCESSES, isolate: bool = True, device: str = "cpu"):
+                 processes: int | None = limits.EXTRA_PROCESSES, isolate: bool = True, device: str = "cpu",
+                 hide: tuple[str, ...] = ()):
         self.source, self.filename = source, filename
         self.token = secrets.token_hex(12)  # marks this sandbox's processes, to end them all at close
         self.applied: dict = {}  # the limits the child reported it could set
@@ -65,7 +66,7 @@ class Sandbox:
         self.stragglers = 0  # processes that left the child's group and were ended at close
         self.relabel = relabel or (lambda text: text)  # "line N" -> the student's terms (notebook cells)
         self.config = {"imports": list(imports), "blocked": list(blocked), "memory_mb": memory_mb,
-                       "processes": processes, "device": device}
+                       "processes": processes, "device": device, "hide": [*HIDDEN, *hide]}
         self.timeout, self.startup_timeout = timeout, startup_timeout
         self.isolate = isolate  # own PID and mount namespaces where the system allows (see isolate.py)
         self.proc: subprocess.Popen | None = None
@@ -97,7 +98,7 @@ class Sandbox:
         folders = [str(f) for f in self._cgroup.folders] if self._cgroup else []
         config = {**self.config, "isolate": self.isolate, "cgroup": folders,
                   "memory_cgroup": bool(self._cgroup and self._cgroup.caps_memory),
-                  "hide": HIDDEN, "refuse": package_folders(tuple(self.config["blocked"])), "readonly": readonly_folders()}
+                  "refuse": package_folders(tuple(self.config["blocked"])), "readonly": readonly_folders()}
         if isinstance(user, tuple):  # root: student code runs as an unprivileged user instead (set in the child)
             uid, gid, _ = user
             os.chown(self._workdir.name, uid, gid)
