@@ -10,7 +10,10 @@ import textwrap
 
 import pytest
 
-from grader.exercises import CHECKS_FOLDER, EXERCISES
+import importlib.util
+from pathlib import Path
+
+from grader.exercises import EXERCISES
 from grader.registry import checks_of, declared_checks
 from tests.conftest import course_folder
 
@@ -91,7 +94,7 @@ def test_points_read_from_source_equal_the_imported_checks(ex):
     """`list` reads points with ast; the grader imports the checks: the two must never drift apart."""
     from importlib import import_module
 
-    declared = declared_checks((CHECKS_FOLDER / ex.filename).read_text(encoding="utf-8"))
+    declared = declared_checks(Path(importlib.util.find_spec(ex.checks_module).origin).read_text(encoding="utf-8"))
     imported = [(spec.name, spec.points) for spec in checks_of(import_module(ex.checks_module))]
     assert declared == imported
     assert ex.points() == sum(points for _, points in imported) > 0
