@@ -67,14 +67,15 @@ def judge(expect: set[str] | None, checks: list) -> str:
 def grade_one(exercise: str, path: str, device: str, seed: int | None, memory_mb: int | None) -> dict:
     """Grade one file (in a worker process); return plain data: checks, score, time, largest errors per check."""
     from grader import compare
-    from grader.engine import DEFAULT_MEMORY_MB, grade_exercise
+    from grader.engine import grade_exercise
+    from grader.limits import DEFAULT as LIMITS
     from grader.exercises import resolve
 
     resolve(exercise).checks()  # import the checks (and torch) before the clock starts
     with compare.recording() as seen:
         started = time.perf_counter()
         report = grade_exercise(exercise, submission=path, device=device, seed=seed,
-                                memory_mb=memory_mb or DEFAULT_MEMORY_MB)
+                                memory_mb=memory_mb or LIMITS.memory_mb)
         seconds = time.perf_counter() - started
     largest: dict[str, tuple[float, float]] = {}
     for check, error, eps in seen:

@@ -11,7 +11,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from .engine import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, grade_exercise
+from .engine import grade_exercise
+from .limits import DEFAULT as LIMITS
 from .errors import ToolError
 from .exercises import resolve
 from .report import print_report
@@ -30,8 +31,8 @@ Signature = tuple[int, int, str]  # (mtime_ns, size, content digest)
 
 
 def watch_exercise(exercise: str, *, submission: str | Path | None = None, seed: int | None = None,
-                   device: str = "cpu", timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = DEFAULT_MEMORY_MB,
-                   total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT, verbose: bool = False,
+                   device: str = "cpu", timeout: float = LIMITS.timeout, memory_mb: int | None = LIMITS.memory_mb,
+                   total_timeout: float | None = LIMITS.total_timeout, verbose: bool = False,
                    console: Console | None = None, stop: threading.Event | None = None,
                    on_report: Callable[[Report], None] | None = None) -> None:
     """Grade `exercise` now and after every save of its file, until `stop` is set or Ctrl-C.
