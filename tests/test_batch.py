@@ -28,7 +28,7 @@ FAKE_GRADEBOOK = 'import json\nprint(json.dumps({"students": {"hank": {"total": 
 # What the class below must score: None is a missing file, "error" a submission that cannot be graded.
 EXPECTED = {
     "alice": {"exercise1": 19, "exercise4": 11},
-    "bob": {"exercise1": 14, "exercise4": None},
+    "bob": {"exercise1": 18, "exercise4": None},
     "carol": {"exercise1": None, "exercise4": 4},
     "dave": {"exercise1": 0, "exercise4": None},
     "erin": {"exercise1": 0, "exercise4": None},
@@ -175,7 +175,7 @@ def test_every_student_gets_feedback_for_every_exercise(graded_class):
     assert "os._exit" in (feedback / "frank" / "exercise1.txt").read_text()
     assert "did not return within 2 s" in (feedback / "gina" / "exercise1.txt").read_text()
     bob = (feedback / "bob" / "exercise1.txt").read_text()
-    assert "Score: 14.0 / 19.0" in bob and "file bob/exercise1.py" in bob and "\x1b[" not in bob
+    assert "Score: 18.0 / 19.0" in bob and "file bob/exercise1.py" in bob and "\x1b[" not in bob
     assert "handed in" in (feedback / "ivan" / "exercise4.txt").read_text()
 
 

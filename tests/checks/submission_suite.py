@@ -35,6 +35,20 @@ def assert_bug_caught(exercise: str, path: Path) -> None:
         assert names in feedback, f"{path.name}: feedback never says {names!r}:\n{feedback[:2000]}"
 
 
+def assert_bug_costs_only_its_checks(exercise: str, path: Path) -> None:
+    """A buggy submission fails exactly the checks its `expect:` line lists: one mistake costs its concepts only.
+
+    A file refused before it runs (a forbidden import) fails every check by design; its line names its concept.
+    """
+    fails, _ = expectation(path)
+    report = graded(exercise, path)
+    if all(c.message.startswith("not run:") for c in report.checks):
+        return
+    failed = {c.name for c in report.checks if not c.passed}
+    extra = [(c.name, c.status, c.message[:200]) for c in report.checks if c.name in failed - (fails or set())]
+    assert not extra, f"{path.name} should fail only {sorted(fails or ())}, but also fails {extra}"
+
+
 def assert_every_check_is_caught(exercise: str) -> None:
     """Every check is failed by at least one buggy submission (so every check can fail)."""
     report = graded(exercise, REPO / "solutions" / f"{exercise}.py")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.checks.submission_suite import (assert_bug_caught, assert_every_check_is_caught, assert_full_marks,
-                                           assert_stub_scores_zero)
+from tests.checks.submission_suite import (assert_bug_caught, assert_bug_costs_only_its_checks,
+                                           assert_every_check_is_caught, assert_full_marks, assert_stub_scores_zero)
 from tests.conftest import REPO, graded, submissions
 
 EX = "exercise1"
@@ -29,6 +29,11 @@ def test_bug_is_caught_and_named(path):
     assert_bug_caught(EX, path)
 
 
+@pytest.mark.parametrize("path", submissions(EX, "bad"), ids=lambda p: p.stem)
+def test_bug_costs_only_the_checks_of_its_concept(path):
+    assert_bug_costs_only_its_checks(EX, path)
+
+
 def test_every_check_is_failed_by_some_bug():
     assert_every_check_is_caught(EX)
 
@@ -37,6 +42,57 @@ def test_flipped_kernel_feedback_names_cross_correlation():
     report = graded(EX, REPO / "tests/submissions/exercise1/bad_flipped_kernel.py")
     check = next(c for c in report.checks if c.name == "values_plain")
     assert "true convolution" in check.hint and "cross-correlation" in check.hint
+
+
+def test_flipped_kernel_keeps_every_point_but_the_values():
+    report = graded(EX, REPO / "tests/submissions/exercise1/bad_flipped_kernel.py")
+    assert report.score == report.max_score - 8  # the four value checks, 2 points each
+
+
+def test_a_crash_from_ignored_padding_is_not_called_a_refusal_of_the_kernel():
+    # NumPy's "negative dimensions" on the exact-fit kernel is the padding mistake, named by the shape checks.
+    report = graded(EX, REPO / "tests/submissions/exercise1/bad_no_padding_loops.py")
+    hyper = next(c for c in report.checks if c.name == "errors_hyper")
+    assert hyper.passed
+    assert not any("as large as the padded input" in f"{c.message} {c.hint}" for c in report.checks)
+
+
+def test_a_valueerror_numpy_raises_by_accident_is_not_a_refusal(tmp_path):
+    key = (REPO / "solutions/exercise1.py").read_text()
+    check = ('    if x.ndim != 3:\n'
+             '        raise ValueError(f"x must be 3-D with shape (C_in, H, W), got shape {x.shape}")\n')
+    assert check in key
+    path = tmp_path / "no_rank_check.py"
+    path.write_text(key.replace(check, ""))  # `c_in, height, width = x.shape` then refuses by accident
+    rank = next(c for c in graded(EX, path).checks if c.name == "errors_rank")
+    assert rank.status == "failed" and "not with a check of its own" in rank.message
+    assert "c_in, height, width = x.shape" in rank.message
+
+
+def test_bias_added_inside_the_channel_loop_is_named(tmp_path):
+    loops = (REPO / "tests/submissions/exercise1/good_loops.py").read_text()
+    once = "                if bias is not None:\n                    total += bias[o]\n"
+    inside = "                    total += np.sum(patch * weight[o, c])\n"
+    assert once in loops and inside in loops
+    path = tmp_path / "bias_per_channel.py"
+    path.write_text(loops.replace(once, "").replace(inside, inside + "                    if bias is not None:\n"
+                                                                     "                        total += bias[o]\n"))
+    report = graded(EX, path)
+    assert {c.name for c in report.checks if not c.passed} == {"bias"}
+    check = next(c for c in report.checks if c.name == "bias")
+    assert "3 times" in check.hint
+
+
+def test_code_that_computes_nothing_earns_no_property_points(tmp_path):
+    # Dtype, inputs, NumPy integers and NumPy alone judge a computation's properties, not its values; returning
+    # x keeps its dtype and its inputs, but there is no computation to credit.
+    path = tmp_path / "returns_x.py"
+    path.write_text("def conv2d(x, weight, bias=None, stride=1, padding=0):\n    return x\n")
+    report = graded(EX, path)
+    assert report.score == 0
+    gated = [c for c in report.checks if c.name in ("numpy_integers", "dtype", "inputs_unchanged", "numpy_only")]
+    assert all("stays the same when the weights change" in c.message for c in gated)
+    assert len({c.hint for c in gated}) == 1  # one thing to fix, told once
 
 
 def test_border_only_error_gets_the_padding_hint_and_a_lit_border(tmp_path):

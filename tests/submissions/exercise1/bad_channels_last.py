@@ -1,6 +1,6 @@
 """Returns (H_out, W_out, C_out), the image-library layout, instead of channels first.
 
-expect: fails returns_array shapes_grid values_plain values_padding values_stride values_pairs numpy_integers bias
+expect: fails returns_array shapes_grid values_plain values_padding values_stride values_pairs
 names: channels
 """
 import numpy as np

@@ -3,7 +3,7 @@
 PyTorch's Conv2d is a cross-correlation, so every value comes out wrong
 (only the shapes are right).
 
-expect: fails values_plain values_padding values_stride values_pairs numpy_integers bias
+expect: fails values_plain values_padding values_stride values_pairs
 names: flip
 """
 import numpy as np

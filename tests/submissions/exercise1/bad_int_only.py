@@ -1,6 +1,6 @@
 """Treats stride and padding as plain ints: int((1, 2)) crashes with a TypeError.
 
-expect: fails shapes_grid values_pairs numpy_integers errors_hyper
+expect: fails values_pairs
 names: tuple
 """
 import numpy as np

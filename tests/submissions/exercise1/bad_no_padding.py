@@ -1,6 +1,6 @@
 """Reads the padding argument but never pads the image.
 
-expect: fails shapes_grid values_padding values_stride values_pairs numpy_integers bias errors_hyper
+expect: fails shapes_grid values_padding values_stride values_pairs
 names: padding
 """
 import numpy as np

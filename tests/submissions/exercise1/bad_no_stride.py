@@ -1,6 +1,6 @@
 """Slides the window one pixel at a time whatever the stride says.
 
-expect: fails shapes_grid values_stride values_pairs numpy_integers bias
+expect: fails shapes_grid values_stride values_pairs
 names: stride
 """
 import numpy as np

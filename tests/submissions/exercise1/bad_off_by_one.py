@@ -1,6 +1,6 @@
 """Loops written with H_out = (H + 2p - k) // s, the +1 forgotten: one row and one column short.
 
-expect: fails returns_array shapes_grid values_plain values_padding values_stride values_pairs numpy_integers bias errors_hyper
+expect: fails returns_array shapes_grid values_plain values_padding values_stride values_pairs
 names: output size
 """
 import numpy as np

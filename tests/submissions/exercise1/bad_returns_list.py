@@ -1,6 +1,6 @@
 """Builds the answer as nested Python lists and returns them as they are.
 
-expect: fails returns_array shapes_grid values_plain values_padding values_stride values_pairs numpy_integers bias dtype
+expect: fails returns_array dtype
 names: ndarray
 """
 import numpy as np

@@ -3,7 +3,7 @@
 Square kernels hide the slip. With a non-square kernel the output gets the wrong
 shape and only part of the kernel is used, or indexing runs off the kernel.
 
-expect: fails shapes_grid values_pairs errors_hyper
+expect: fails shapes_grid values_pairs
 names: non-square
 """
 import numpy as np
