@@ -1,35 +1,11 @@
-"""Exercise 2 checks on the key, the stub, styled correct solutions and one bug per file."""
+"""Exercise 2's own tests: the feedback tables and messages."""
 
-import pytest
-
-from tests.checks.submission_suite import (assert_bug_caught, assert_every_check_is_caught, assert_full_marks,
-                                           assert_stub_scores_zero)
-from tests.conftest import REPO, graded, submissions
+from tests.conftest import REPO, graded
 
 EX = "exercise2"
 
 
-@pytest.mark.parametrize("seed", [None, 7, 20261122])
-def test_key_scores_full_marks(seed):
-    assert_full_marks(graded(EX, REPO / "solutions" / "exercise2.py", seed))
-
-
-def test_stub_scores_zero():
-    assert_stub_scores_zero(EX)
-
-
-@pytest.mark.parametrize("path", submissions(EX, "good"), ids=lambda p: p.stem)
-def test_correct_styles_score_full_marks(path):
-    assert_full_marks(graded(EX, path))
-
-
-@pytest.mark.parametrize("path", submissions(EX, "bad"), ids=lambda p: p.stem)
-def test_bug_is_caught_and_named(path):
-    assert_bug_caught(EX, path)
-
-
-def test_every_check_is_failed_by_some_bug():
-    assert_every_check_is_caught(EX)
+# The key, the stub, the correct styles and the bugs are graded by tests/checks/test_shared.py.
 
 
 def test_trace_mismatch_shows_a_per_layer_table():
