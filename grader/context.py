@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from contextlib import contextmanager
 
@@ -10,6 +11,23 @@ import numpy as np
 from .compare import close, largest_error, note, relative_tolerance
 from .errors import CheckFailed, RaisedInfo, StudentRaised
 from .sandbox.protocol import TensorData
+
+
+# Errors whose cause is one classic mistake whatever the check: (pattern of the message, hint). A check's own
+# hint (hint_on_raise, or one set where it catches the error) is more specific and wins when it is set first.
+KNOWN_ERRORS = (
+    (re.compile(r"(cannot assign .* before Module\.__init__\(\) call|object has no attribute "
+                r"'_(parameters|buffers|modules|\w*hooks)')"),
+     "Your class's __init__ assigns a layer before nn.Module is set up: make super().__init__() the first line of "
+     "__init__, so that nn.Module can register the layers and parameters you assign."),
+)
+
+
+def known_hint(e: StudentRaised) -> None:
+    """Give a raised error the hint of the classic mistake its message shows, unless it already has a hint."""
+    for pattern, hint in KNOWN_ERRORS:
+        if not e.hint and pattern.search(e.info.message):
+            e.hint = hint
 
 
 class Context:
@@ -31,17 +49,24 @@ class Context:
         """The student's source text, for the few checks that read code (e.g. device names)."""
         return self.sandbox.source
 
+    def _run(self, target: str, args, kwargs, **options):
+        try:
+            return self.sandbox.run(target, args, kwargs, timeout=self.timeout, **options)
+        except StudentRaised as e:
+            known_hint(e)
+            raise
+
     def call(self, name: str, *args, **kwargs):
         """Call the student's `name` with data arguments and return what it returned, as data."""
-        return self.sandbox.run(name, args, kwargs, timeout=self.timeout)
+        return self._run(name, args, kwargs)
 
     def new(self, class_name: str, *args, **kwargs):
         """Construct the student's class in the child and keep it there: returns a Handle."""
-        return self.sandbox.run(class_name, args, kwargs, timeout=self.timeout, store=True)
+        return self._run(class_name, args, kwargs, store=True)
 
     def probe(self, name: str, *args, label: str | None = None, store: bool = False, **kwargs):
         """Run a trusted probe in the child (forward, inspect, train, ...); store=True keeps the result there."""
-        return self.sandbox.run(f"probe:{name}", args, kwargs, timeout=self.timeout, label=label or name, store=store)
+        return self._run(f"probe:{name}", args, kwargs, label=label or name, store=store)
 
     def tensor(self, array: np.ndarray) -> TensorData:
         """An array to arrive in the child as a torch tensor on the run's device."""
@@ -62,7 +87,7 @@ class Context:
 
     def call_echo(self, name: str, *args, **kwargs):
         """Like call, but also return the arguments as they were after the call (to spot mutation)."""
-        return self.sandbox.run(name, args, kwargs, timeout=self.timeout, echo_args=True)
+        return self._run(name, args, kwargs, echo_args=True)
 
     def raises(self, name: str, *args, **kwargs) -> RaisedInfo | None:
         """Call `name` and return what it raised, or None if it returned normally."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import ast
-import re
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -13,14 +12,14 @@ from ..errors import CheckFailed
 from ..registry import Detail, check
 from ..results import Table
 from ..sandbox.protocol import ModelSpec
-from .modules import of_kind, output, ran_layers
+from .modules import (device_names, explained, failed_in, layer_crash, network_crash, of_kind, output,
+                      plain_container_hint, plain_containers, ran_layers, traced)
 
 # The budget and bar of `it_learns`. Measured on the bundled data over 9 seeds: Flatten -> Linear heads
 # reach 0.92-0.98, a global-average-pooling head (slowest of the designs the contract allows) 0.69-0.92;
 # the MLP baseline 0.18-0.29, a CNN of 1x1 kernels 0.27-0.31. The bar sits between the two groups.
 LEARN_STEPS, LEARN_BATCH, LEARN_LR = 150, 64, 3e-3
 LEARN_THRESHOLD = 0.5
-DEVICE_NAME = re.compile(r"(cuda|mps)(:\d+)?")
 VARIANTS = [  # (changes to the reference, what it means)
     (dict(padding=0), "Your block matches a convolution without padding: use Conv2d(..., kernel_size=3, padding=1) "
                       "so the 3x3 convolution keeps the map's size and only the pooling halves it."),
@@ -40,7 +39,8 @@ def block_numerics(ctx, train: bool) -> None:
     block = ctx.new("ConvBlock", 3, 8)
     ctx.probe("prepare", block, ctx.seed, ctx.device, label="ConvBlock(3, 8).to(device)")
     x = ctx.rng.standard_normal((4, 3, 10, 10)).astype(np.float32)  # (N, C_in, H, W)
-    layers = ran_layers(ctx.probe("inspect", block, ctx.tensor(x), label="ConvBlock.forward"), "your ConvBlock")
+    with explained(lambda: layer_crash(failed_in(traced(ctx, block, x)), "ConvBlock(3, 8)")):
+        layers = ran_layers(ctx.probe("inspect", block, ctx.tensor(x), label="ConvBlock.forward"), "your ConvBlock")
     convs, bns = of_kind(layers, "Conv2d"), of_kind(layers, "BatchNorm2d")
     if len(convs) != 1:
         raise CheckFailed(f"{len(convs)} Conv2d layers ran in your ConvBlock's forward; it has exactly one.",
@@ -97,7 +97,8 @@ def block_shape(ctx):
     block = ctx.new("ConvBlock", 3, 16)
     ctx.probe("prepare", block, ctx.seed, ctx.device, label="ConvBlock(3, 16).to(device)")
     x = ctx.rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
-    out = output(ctx.probe("forward", block, ctx.tensor(x), train=True, label="ConvBlock.forward"), "ConvBlock")
+    with explained(lambda: layer_crash(failed_in(traced(ctx, block, x)), "ConvBlock(3, 16)")):
+        out = output(ctx.probe("forward", block, ctx.tensor(x), train=True, label="ConvBlock.forward"), "ConvBlock")
     if out.shape != (2, 16, 16, 16):
         layers = ran_layers(ctx.probe("inspect", block, ctx.tensor(x), label="ConvBlock.forward"), "your ConvBlock")
         raise CheckFailed(f"ConvBlock(3, 16) maps (2, 3, 32, 32) to {out.shape}; expected (2, 16, 16, 16).",
@@ -114,29 +115,52 @@ CONFIGS = [  # (constructor keywords, input shape)
 ]
 
 
-def model(ctx, **kwargs):
+def model(ctx, *, standins: bool = True, **kwargs):
+    """ThreeBlockCNN(**kwargs) in the child, on the device. With standins, a ConvBlock that does not halve the map
+    (no padding, ...) gets a standard forward built from its own layers: the checks on the whole network judge the
+    classifier, the logits and the device, while a block that resizes is block_shape's and block_numerics' mistake."""
     handle = ctx.new("ThreeBlockCNN", **kwargs)
     ctx.probe("prepare", handle, ctx.seed, ctx.device, label=f"ThreeBlockCNN({_args(kwargs)}).to(device)")
+    if standins and ctx.probe("standin_blocks", handle, "ConvBlock", label="checking the ConvBlocks' output size"):
+        ctx.stood_in = True
     return handle
+
+
+def stood_in(ctx) -> Detail | None:
+    """What a passing check says when standard blocks stood in for the student's."""
+    if getattr(ctx, "stood_in", False):
+        return Detail("judged with standard blocks (Conv2d(3x3, padding=1) -> BatchNorm2d -> ReLU -> MaxPool2d from "
+                      "your own layers) in place of your ConvBlocks, which change the map's size (see block_shape)")
+    return None
 
 
 def _args(kwargs: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
 
 
+def explain(ctx, handle, x: np.ndarray, kwargs: dict):
+    """A forward of the student's ThreeBlockCNN that raises gets a hint naming the mistake, where one is found."""
+    return explained(lambda: network_crash(traced(ctx, handle, x, "ConvBlock"), x.shape,
+                                           kwargs.get("widths", (32, 64, 128))[-1], f"ThreeBlockCNN({_args(kwargs)})"))
+
+
 def logits(ctx, kwargs: dict, shape: tuple, train: bool = False) -> np.ndarray:
     handle = model(ctx, **kwargs)
     x = ctx.rng.standard_normal(shape).astype(np.float32)
-    return output(ctx.probe("forward", handle, ctx.tensor(x), train=train, label="ThreeBlockCNN.forward"),
-                  "ThreeBlockCNN")
+    with explain(ctx, handle, x, kwargs):
+        return output(ctx.probe("forward", handle, ctx.tensor(x), train=train, label="ThreeBlockCNN.forward"),
+                      "ThreeBlockCNN")
 
 
 @check(points=1, title="ThreeBlockCNN holds exactly three ConvBlocks")
 def three_blocks(ctx):
     for kwargs in ({}, dict(widths=(4, 8, 16), num_classes=3)):
-        n = ctx.probe("count_instances", model(ctx, **kwargs), "ConvBlock", label="counting ConvBlocks")
+        handle = model(ctx, standins=False, **kwargs)
+        n = ctx.probe("count_instances", handle, "ConvBlock", label="counting ConvBlocks")
         if n != 3:
-            raise CheckFailed(f"ThreeBlockCNN({_args(kwargs)}) holds {n} ConvBlock instances; expected three.",
+            hidden = [h for h in plain_containers(ctx, handle) if "ConvBlock" in h[2]]
+            raise CheckFailed(f"ThreeBlockCNN({_args(kwargs)}) holds {n} ConvBlock instances nn.Module can see; "
+                              "expected three.", plain_container_hint(hidden) if hidden else
                               "Build three ConvBlocks, one per entry of widths: in_channels -> widths[0] -> "
                               "widths[1] -> widths[2], in any container (Sequential, ModuleList, attributes).")
 
@@ -144,19 +168,14 @@ def three_blocks(ctx):
 @check(points=2, title="ThreeBlockCNN returns (N, num_classes) logits for the defaults and other configurations")
 def logits_shape(ctx):
     for kwargs, shape in CONFIGS:
-        hint = ("The classifier looks hard-coded for 32x32x3 input and the default widths: compute its input size "
-                "from widths[-1] and input_size (three poolings: input_size // 8), or use global average pooling "
-                "or nn.LazyLinear.") if kwargs else (
-                "Even the default model fails: the classifier's input size must be what the three blocks produce, "
-                "widths[-1] * (input_size // 8) ** 2 (see the ConvBlock checks if a block changes the size).")
-        with ctx.hint_on_raise(hint, only=("RuntimeError", "ValueError")):
-            out = logits(ctx, kwargs, shape)
+        out = logits(ctx, kwargs, shape)
         n, classes = shape[0], kwargs.get("num_classes", 10)
         if out.shape != (n, classes):
             raise CheckFailed(f"ThreeBlockCNN({_args(kwargs)}) on input {shape} returns {out.shape}; "
                               f"expected ({n}, {classes}).",
                               "Return one row of num_classes scores per image; flatten the last block's output "
                               "before the classifier (x.flatten(1)) and keep the batch axis.")
+    return stood_in(ctx)
 
 
 @check(points=1, title="ThreeBlockCNN returns logits, not probabilities")
@@ -166,6 +185,7 @@ def logits_not_probabilities(ctx):
         raise CheckFailed("Every row of your output is non-negative and sums to 1: those are probabilities.",
                           "Return raw scores (logits). nn.CrossEntropyLoss applies log-softmax itself; a softmax "
                           "in forward squashes the gradients and slows learning.")
+    return stood_in(ctx)
 
 
 @check(points=1, title="a batch of one image works in eval mode")
@@ -174,28 +194,37 @@ def batch_of_one(ctx):
     if out.shape != (1, 6):
         raise CheckFailed(f"For a batch of one image, ThreeBlockCNN(num_classes=6) returns {out.shape}; expected (1, 6).",
                           "Keep the batch axis: flatten with x.flatten(1) or x.view(x.size(0), -1), never x.squeeze().")
+    return stood_in(ctx)
 
 
 @check(points=2, title="block_shapes reports the shape after each of the three blocks")
 def block_shapes(ctx):
-    for kwargs, shape in [({}, (2, 3, 32, 32)), (dict(in_channels=1, widths=(4, 8, 16), input_size=28), (2, 1, 28, 28))]:
-        handle = model(ctx, **kwargs)
+    # RGB input only: a first block hard-coded for 3 channels is logits_shape's mistake, not this check's.
+    for kwargs, shape in [({}, (2, 3, 32, 32)), (dict(widths=(4, 8, 16), input_size=28), (2, 3, 28, 28))]:
+        handle = model(ctx, standins=False, **kwargs)
         x = ctx.rng.standard_normal(shape).astype(np.float32)
         got = ctx.call("block_shapes", handle, ctx.tensor(x))
-        n, size, widths = shape[0], shape[-1], kwargs.get("widths", (32, 64, 128))
-        want, side = [], size
-        for w in widths:
+        # Judged against what the student's own blocks return (as a forward of the model runs them), so a block
+        # that resizes the map costs the block checks only; the ideal shapes when no ConvBlock could be seen.
+        seen = [b["out_shape"] for b in traced(ctx, handle, x, "ConvBlock")["blocks"]]
+        n, side, want = shape[0], shape[-1], []
+        for w in kwargs.get("widths", (32, 64, 128)):
             side //= 2
             want.append((n, w, side, side))
+        ideal, want = want, seen or want
         rows = list(got) if isinstance(got, (list, tuple)) else []
         got_shapes = [tuple(int(d) for d in s) if isinstance(s, (list, tuple)) and all(
             isinstance(d, (int, np.integer)) for d in s) else s for s in rows]
         if got_shapes != want:
-            table = Table("shape after each block", ("block", "yours", "expected"), tuple(
+            table = Table("shape after each block", ("block", "yours", "your blocks' outputs"), tuple(
                 (str(i + 1), str(got_shapes[i]) if i < len(got_shapes) else "-", str(w)) for i, w in enumerate(want)))
+            hint = ("Run x through the three blocks one after another and record x.shape as a tuple after each block "
+                    "(the output of a block, not its input).")
+            if got_shapes == ideal:
+                hint = ("Those are the shapes correct blocks would give, but yours give others (see block_shape): "
+                        "run x through your blocks and record what they return.")
             raise CheckFailed(f"block_shapes(ThreeBlockCNN({_args(kwargs)}), x of shape {shape}) returned {got!r:.200}.",
-                              "Run x through the three blocks one after another and record x.shape as a tuple after "
-                              "each block (the output of a block, not its input).", (table,))
+                              hint, (table,))
 
 
 # --- count_parameters and mlp_baseline -----------------------------------------------------------
@@ -235,12 +264,14 @@ def mlp_baseline(ctx):
         handle = ctx.new("mlp_baseline", *args)
         ctx.probe("prepare", handle, ctx.seed, ctx.device, label="mlp_baseline(...).to(device)")
         x = ctx.rng.standard_normal(shape).astype(np.float32)
-        linears = of_kind(ran_layers(ctx.probe("inspect", handle, ctx.tensor(x), label="mlp forward"), "mlp_baseline"),
-                          "Linear")
+        call = f"mlp_baseline({', '.join(map(repr, args))})"
+        # A Linear fed whole images says only "mat1 and mat2 shapes cannot be multiplied": name the Flatten.
+        with explained(lambda: layer_crash(failed_in(traced(ctx, handle, x)), call)):
+            linears = of_kind(ran_layers(ctx.probe("inspect", handle, ctx.tensor(x), label="mlp forward"),
+                                         "mlp_baseline"), "Linear")
         sizes = [(layer["settings"].get("in_features"), layer["settings"].get("out_features")) for layer in linears]
         widths = [features, *hidden, classes]
         want = list(zip(widths[:-1], widths[1:]))
-        call = f"mlp_baseline({', '.join(map(repr, args))})"
         if sizes != want:
             raise CheckFailed(f"{call} runs Linear layers {sizes}; expected {want}.",
                               "One hidden Linear per entry of `hidden`, in order, then a Linear to num_classes.")
@@ -262,29 +293,37 @@ def device_agnostic(ctx):
                           "a parameter's device, never 'cuda', .cuda() or torch.device(...).")
     handle = model(ctx)
     x = ctx.rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
-    out = ctx.probe("forward", handle, ctx.tensor(x), label="ThreeBlockCNN.forward")
+    with explain(ctx, handle, x, {}):
+        out = ctx.probe("forward", handle, ctx.tensor(x), label="ThreeBlockCNN.forward")
     output(out, "ThreeBlockCNN")
     if not str(out.device).startswith(ctx.device):
         raise CheckFailed(f"The model was put on {ctx.device} but returned its output on {out.device}.",
                           "Don't move tensors to a fixed device inside forward.")
+    # PyTorch's meta device stands in for a GPU on any machine: whatever model.to(...) leaves behind shows there.
+    hidden = plain_containers(ctx, handle)
+    with explain(ctx, handle, x, {}):
+        moved = ctx.probe("elsewhere", handle, ctx.tensor(x), label="ThreeBlockCNN.to('meta') and forward")
+    moved = moved if isinstance(moved, dict) else {}
+    elsewhere = "another device (PyTorch's 'meta' device, standing in for a GPU)"
+    if moved.get("behind") and hidden:
+        raise CheckFailed(f"After model.to({elsewhere}), the layers in self.{hidden[0][0]} stayed where they were.",
+                          plain_container_hint(hidden))
+    if moved.get("device") != "meta":
+        strangers = [str(k) for k in moved.get("strangers") or []]
+        raise CheckFailed(f"After model.to({elsewhere}), your forward " + (
+                          f"raised {moved['raised']}" if moved.get("raised") else
+                          f"returned its output on {moved.get('device')}") + ".",
+                          (f"Your forward runs a {strangers[0]} the model does not hold: a layer made in forward is "
+                           "created on the CPU, wherever the model is (and the optimizer never sees it). Create "
+                           "every layer in __init__. " if strangers else "Something in forward is not where the "
+                           "model is: make every layer an attribute (or part of an nn.ModuleList / nn.Sequential). ")
+                          + "Create any new tensor in forward with device=x.device.")
+    return stood_in(ctx)
 
 
-def device_names(source: str) -> list[tuple[int, str]]:
-    """Places in the code (not comments or docstrings) that pick a device by name."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "cuda":
-            found.append((node.lineno, ".cuda()"))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "device" \
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch":
-            found.append((node.lineno, "torch.device(...)"))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and DEVICE_NAME.fullmatch(node.value):
-            found.append((node.lineno, repr(node.value)))
-    return sorted(found)
-
-
-def trained_accuracy(ctx, build, label: str) -> float:
-    """Build a model in the child from a seeded generator, train it with the grader's loop, score it here."""
+def trained_accuracy(ctx, build, label: str, kwargs: dict | None = None) -> float:
+    """Build a model in the child from a seeded generator, train it with the grader's loop, score it here.
+    With `kwargs` (those of a ThreeBlockCNN), a training run that raises gets a hint naming the mistake."""
     from ..data import load_shapes
 
     ctx.probe("seed", ctx.seed, label="seeding torch")
@@ -292,8 +331,9 @@ def trained_accuracy(ctx, build, label: str) -> float:
 
     ctx.probe("prepare", handle, ctx.seed, ctx.device, randomize_bn=False, label=f"{label}.to(device)")
     images, labels = load_shapes("train")
-    ctx.probe("train_classifier", handle, ctx.tensor(images), ctx.tensor(labels), LEARN_STEPS, LEARN_BATCH,
-              LEARN_LR, ctx.seed, label=f"training {label}")
+    with explain(ctx, handle, images[:2], kwargs) if kwargs is not None else nullcontext():
+        ctx.probe("train_classifier", handle, ctx.tensor(images), ctx.tensor(labels), LEARN_STEPS, LEARN_BATCH,
+                  LEARN_LR, ctx.seed, label=f"training {label}")
     images, labels = load_shapes("val")  # validation labels never leave this process
     scores = output(ctx.probe("predict", handle, ctx.tensor(images), label=f"{label} on validation images"), label)
     if scores.shape != (len(labels), 8):
@@ -304,7 +344,10 @@ def trained_accuracy(ctx, build, label: str) -> float:
 
 @check(points=3, title="it learns: a short training run beats a threshold on held-out shapes", timeout=120)
 def it_learns(ctx):
-    cnn = trained_accuracy(ctx, lambda: ctx.new("ThreeBlockCNN", num_classes=8, widths=(8, 16, 32)), "ThreeBlockCNN")
+    # The whole network, run as it is (no stand-ins): a network that cannot run or train cannot show that it
+    # learns, so a mistake that stops it (a classifier sized wrongly, a block that resizes) also costs this check.
+    kwargs = dict(num_classes=8, widths=(8, 16, 32))
+    cnn = trained_accuracy(ctx, lambda: ctx.new("ThreeBlockCNN", **kwargs), "ThreeBlockCNN", kwargs)
     try:
         mlp = trained_accuracy(ctx, lambda: ctx.new("mlp_baseline", 8, 3072, (512, 256, 128)), "mlp_baseline")
         mlp = f"{mlp:.2f}"

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..compare import describe
+from ..compare import describe, tolerance
 from ..errors import CheckFailed, StudentRaised
 from ..sandbox.protocol import TensorData
 
@@ -104,20 +104,22 @@ def prepared(ctx):
     return model
 
 
-def batches(ctx, batch_size: int = TUNE_BATCH):
-    """The grader's DataLoader over the target task, in the child: CPU tensors that note where they are sent."""
+def batches(ctx, batch_size: int = TUNE_BATCH, record: bool = False):
+    """The grader's DataLoader over the target task, in the child: CPU tensors that note where they are sent
+    (and, with record=True, are kept for batch_losses)."""
     train_x, train_y, _, _ = split(ctx.seed)
-    return ctx.probe("loader", ctx.tensor(train_x), ctx.tensor(train_y), batch_size, ctx.seed, store=True,
+    return ctx.probe("loader", ctx.tensor(train_x), ctx.tensor(train_y), batch_size, ctx.seed, record, store=True,
                      label="making the DataLoader")
 
 
-def tuned(ctx, epochs: int, model=None, *, lr: float = TUNE_LR, batch_size: int = TUNE_BATCH) -> Tuned:
+def tuned(ctx, epochs: int, model=None, *, lr: float = TUNE_LR, batch_size: int = TUNE_BATCH, loader=None) -> Tuned:
     """Prepare a model with the grader's own code, run the student's fine_tune; return everything seen."""
     model = prepared(ctx) if model is None else model
     flags = trainable_flags(ctx, model)
     before = ctx.probe("state", model, label="reading the weights")
+    loader = batches(ctx, batch_size) if loader is None else loader
     try:
-        losses = ctx.call("fine_tune", model, batches(ctx, batch_size), epochs=epochs, lr=lr, device=ctx.device)
+        losses = ctx.call("fine_tune", model, loader, epochs=epochs, lr=lr, device=ctx.device)
     except StudentRaised as e:
         if device_mismatch(e):
             e.hint = e.hint or ("The model and every batch must be on `device`: model.to(device), and "
@@ -161,6 +163,67 @@ def loss_values(losses, epochs: int, batches: int) -> list[float]:
     if not all(math.isfinite(v) and v >= 0 for v in values):
         raise CheckFailed(f"fine_tune returned losses {values}: not all finite and non-negative.")
     return values
+
+
+# --- the epoch losses fine_tune reports, against the losses of its own batches at lr=0 ----------------------
+# At lr=0 the parameters never change, so every batch's loss is known: the grader recomputes it on the very
+# batches fine_tune was given, under each BatchNorm mode a fine_tune may train in (the statement's, all train,
+# all eval, as it left the model: which one is fine_tune_bn_stats's business, not this check's).
+ACCEPTED = ("mean", "per-sample mean")
+MISTAKES = {  # what else a reported number can be: (in words, hint)
+    "last batch": ("the loss of the epoch's last batch",
+                   "Keep every batch's loss.item() through the epoch (a list, or a running sum) and report their mean: "
+                   "a variable overwritten in the loop keeps only the last batch."),
+    "first batch": ("the loss of the epoch's first batch",
+                    "Report the mean of all the epoch's batch losses, not the first one."),
+    "total": ("the total over the epoch's batches",
+              "That is the total over the epoch: divide by the number of batches (or of samples) to report the mean."),
+    "per-sample total": ("the total over the epoch's samples",
+                         "That is the total over the epoch: divide by the number of batches (or of samples) to report "
+                         "the mean."),
+    "running mean": ("the mean over every batch since the first epoch",
+                     "Start a new list of batch losses at the start of each epoch, so each epoch reports its own "
+                     "mean."),
+}
+
+
+def epoch_candidates(passes: list, epoch: int) -> dict[str, float]:
+    """What the reported loss of `epoch` may be, from the per-sample losses of each batch of each pass."""
+    per_batch = [[np.asarray(getattr(b, "array", b), np.float64).ravel() for b in one] for one in passes[:epoch + 1]]
+    means = [float(b.mean()) for b in per_batch[epoch]]
+    every = np.concatenate(per_batch[epoch])
+    found = {"mean": float(np.mean(means)), "per-sample mean": float(every.mean()), "last batch": means[-1],
+             "first batch": means[0], "total": float(np.sum(means)), "per-sample total": float(every.sum())}
+    if epoch > 0:
+        found["running mean"] = float(np.mean([float(b.mean()) for one in per_batch for b in one]))
+    return found
+
+
+def judge_reported_losses(ctx, values: list[float], recomputed) -> None:
+    """Each epoch's reported loss at lr=0 must be the mean (over batches or samples) of its own batches' losses."""
+    modes = {str(k): v for k, v in recomputed.items() if isinstance(v, list)} if isinstance(recomputed, dict) else {}
+    for epoch, value in enumerate(values):
+        matches, shown = {}, None
+        for mode, passes in modes.items():
+            passes = [one for one in passes if len(one) == max(map(len, passes), default=0)]  # a peek is no epoch
+            if len(passes) != len(values) or not passes[0]:  # it went over the loader another number of times
+                continue
+            candidates = epoch_candidates(passes, epoch)
+            shown = shown or (mode == "frozen BatchNorm in eval mode" and candidates)
+            for name, v in candidates.items():
+                if abs(value - v) <= tolerance(np.float32, abs(v), ctx.device):
+                    matches.setdefault(name, v)
+        if not modes or any(name in matches for name in ACCEPTED) or not shown:
+            continue  # nothing to compare with (no pass per epoch): the count and the falling losses still judge
+        n = max(map(len, modes["frozen BatchNorm in eval mode"]))
+        said = (f"With nothing learned (lr=0) the grader knows the loss of each of the {n} batches your fine_tune got "
+                f"in epoch {epoch + 1}: their mean is {shown['mean']:.4g} (per sample {shown['per-sample mean']:.4g})")
+        for name, (words, hint) in MISTAKES.items():
+            if name in matches:
+                raise CheckFailed(f"{said}; you reported {value:.4g}, {words}.", hint)
+        raise CheckFailed(f"{said}; you reported {value:.4g}.",
+                          "Report each epoch's mean cross-entropy: F.cross_entropy(model(images), labels) per batch, "
+                          "loss.item() collected over the epoch, then averaged.")
 
 
 def accuracy(ctx, model, val_x, val_y) -> float:

@@ -11,9 +11,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, TensorDataset
 
-from ..backbone import SmallResNet  # imported now: the child forgets grader.* before student code runs
 from .student import namespace
 
 PROBES: dict = {}
@@ -35,8 +33,8 @@ def kind_of(module: nn.Module) -> str:
     return type(module).__name__
 
 
-def describe(path: str, module: nn.Module) -> dict:
-    """One module as data: its kind, its settings and its own weights and buffers."""
+def settings_of(module: nn.Module) -> dict:
+    """A layer's settings (kernel_size, in_features, ...) as plain values."""
     settings = {}
     for name in SETTINGS:
         value = getattr(module, name, None)
@@ -45,9 +43,28 @@ def describe(path: str, module: nn.Module) -> dict:
             settings[name] = value
     if isinstance(module, nn.modules.conv._ConvNd):
         settings["bias"] = module.bias is not None
+    return settings
+
+
+def describe(path: str, module: nn.Module) -> dict:
+    """One module as data: its kind, its settings and its own weights and buffers."""
     tensors = {name: t for name, t in list(module.named_parameters(recurse=False)) +
                list(module.named_buffers(recurse=False)) if t is not None and t.is_floating_point()}
-    return {"path": path, "kind": kind_of(module), "settings": settings, "tensors": tensors}
+    return {"path": path, "kind": kind_of(module), "settings": settings_of(module), "tensors": tensors}
+
+
+def hidden_modules(module: nn.Module) -> list[tuple[str, str, nn.Module]]:
+    """Modules kept in a plain list, tuple or dict attribute: nn.Module never registers them, so parameters(),
+    .to(device) and state_dict() miss them. (attribute path, "list"/"tuple"/"dict", module) triples."""
+    found = []
+    for path, m in module.named_modules():
+        for name, value in vars(m).items():
+            if name.startswith("_") or not isinstance(value, (list, tuple, dict)):
+                continue
+            items = value.values() if isinstance(value, dict) else value
+            found += [(f"{path}.{name}" if path else name, type(value).__name__, item)
+                      for item in items if isinstance(item, nn.Module)]
+    return found
 
 
 @probe
@@ -64,6 +81,8 @@ def prepare(module: nn.Module, seed: int, device: str, randomize_bn: bool = True
     Returns the number of BatchNorm layers touched.
     """
     module.to(device)
+    for _, _, hidden in hidden_modules(module):  # a plain list of layers: judged by the checks that look for it
+        hidden.to(device)  # (three_blocks, device_agnostic), so on a GPU it does not crash every other check
     gen = torch.Generator().manual_seed(seed)
     count = 0
     with torch.no_grad():
@@ -170,175 +189,127 @@ def predict(module: nn.Module, images: torch.Tensor, batch_size: int = 400) -> t
         return torch.cat([module(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
 
 
-# --- transfer learning (exercise 5) --------------------------------------------------------------
+# --- what a mistake looks like from outside: crashes traced, layers never registered, blocks that resize -------
 @probe
-def backbone(widths: list, num_classes: int, state: dict | None = None, dtype: str = "float32",
-             device: str = "cpu", seed: int = 0) -> nn.Module:
-    """The course's SmallResNet, built from a seed, optionally with pretrained weights the parent sent."""
-    torch.manual_seed(seed)
-    model = SmallResNet(num_classes=num_classes, widths=tuple(widths))
-    if state is not None:
-        model.load_state_dict(state, strict=True)
-    return model.to(device=device, dtype=getattr(torch, dtype))
+def layers(module: nn.Module) -> list:
+    """Every registered leaf module (path, kind, settings), without running anything."""
+    return [{"path": path, "kind": kind_of(m), "settings": settings_of(m)}
+            for path, m in module.named_modules() if next(m.children(), None) is None]
 
 
 @probe
-def resnet18(num_classes: int = 1000) -> nn.Module:
-    """torchvision's resnet18 without weights, where torchvision is installed."""
-    import torchvision
+def unregistered(module: nn.Module) -> list:
+    """[attribute, what holds it, module kinds] for modules kept in plain lists, tuples or dicts."""
+    found: dict = {}
+    for attr, holder, item in hidden_modules(module):
+        found.setdefault((attr, holder), []).append(type(item).__name__)
+    return [[attr, holder, kinds] for (attr, holder), kinds in found.items()]
 
-    return torchvision.models.resnet18(weights=None, num_classes=num_classes)
+
+def _shape(value):
+    return tuple(value.shape) if torch.is_tensor(value) else None
 
 
 @probe
-def same_object(a, b) -> bool:
-    return a is b
+def trace(module: nn.Module, x: torch.Tensor, class_name: str | None = None) -> dict:
+    """One eval-mode forward that may fail: every leaf layer entered, in order, with its input shape and
+    settings; the input and output shapes of each call of the student's class `class_name` (registered or
+    not); and the error, if one ended the forward. The last layer entered is the one that raised."""
+    cls = namespace().get(class_name) if class_name else None
+    paths = {id(m): p for p, m in module.named_modules()}
+    entered, blocks = [], []
 
+    def before(mod, inputs):
+        if next(mod.children(), None) is None:
+            first = inputs[0] if inputs else None
+            entered.append({"path": paths.get(id(mod), "?"), "kind": kind_of(mod), "settings": settings_of(mod),
+                            "in_shape": _shape(first)})
 
-@probe
-def module_info(model: nn.Module, path: str) -> dict:
-    """One submodule as data (kind, settings, tensors), or None if there is nothing at `path`."""
+    def after(mod, inputs, output):
+        if isinstance(cls, type) and isinstance(mod, cls):
+            blocks.append({"in_shape": _shape(inputs[0] if inputs else None), "out_shape": _shape(output)})
+
+    hooks = [nn.modules.module.register_module_forward_pre_hook(before),
+             nn.modules.module.register_module_forward_hook(after)]
+    was_training, raised = module.training, None
+    module.eval()
     try:
-        return describe(path, model.get_submodule(path))
-    except AttributeError:
-        return None
+        with torch.no_grad():
+            module(x)
+    except Exception as e:  # noqa: BLE001 - what failed, and where, is the data this probe is for
+        raised = {"type": type(e).__name__, "message": str(e)[:500]}
+    finally:
+        for h in hooks:
+            h.remove()
+        module.train(was_training)
+    return {"entered": entered, "blocks": blocks, "raised": raised}
+
+
+def _standard_forward(conv: nn.Conv2d, bn: nn.Module | None):
+    """Conv2d with 'same' padding -> BatchNorm -> ReLU -> MaxPool2d(2), from a block's own layers."""
+    def forward(self, x):
+        y = F.conv2d(x, conv.weight, conv.bias, conv.stride, (conv.kernel_size[0] // 2, conv.kernel_size[1] // 2))
+        return F.max_pool2d(F.relu(bn(y) if bn is not None else y), 2)
+
+    return forward
 
 
 @probe
-def param_info(model: nn.Module) -> list:
-    """[name, requires_grad] for every parameter, in named_parameters() order."""
-    return [[name, bool(p.requires_grad)] for name, p in model.named_parameters()]
+def standin_blocks(module: nn.Module, class_name: str, side: int = 13) -> list:
+    """Give every instance of the student's block class that does not halve a map (side -> side // 2) a standard
+    forward built from its own convolution and BatchNorm, so the rest of the model can be judged on its own.
+    Returns the paths of the blocks stood in for."""
+    cls = namespace().get(class_name)
+    replaced = []
+    for path, block in module.named_modules() if isinstance(cls, type) else ():
+        if not isinstance(block, cls):
+            continue
+        convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+        bns = [m for m in block.modules() if isinstance(m, nn.BatchNorm2d)]
+        if len(convs) != 1 or len(bns) > 1:
+            continue
+        weight = convs[0].weight
+        was_training = block.training
+        block.eval()
+        try:
+            with torch.no_grad():
+                out = block(torch.zeros(1, convs[0].in_channels, side, side, device=weight.device, dtype=weight.dtype))
+            halves = _shape(out) is not None and _shape(out)[-2:] == (side // 2, side // 2)
+        except Exception:  # noqa: BLE001 - a block that fails on a small map resizes it wrongly
+            halves = False
+        finally:
+            block.train(was_training)
+        if not halves:
+            object.__setattr__(block, "forward", types.MethodType(_standard_forward(convs[0], bns[0] if bns else None),
+                                                                  block))
+            replaced.append(path)
+    return replaced
 
 
 @probe
-def state(model: nn.Module) -> dict:
-    """Every parameter and buffer, by name: to compare bit for bit before and after training."""
-    return dict(model.state_dict())
-
-
-@probe
-def freeze(model: nn.Module, trainable: list) -> None:
-    """The grader's own freezing, so fine_tune is tested on its own."""
-    for name, p in model.named_parameters():
-        p.requires_grad_(name.startswith(tuple(trainable)))
-
-
-@probe
-def new_head(model: nn.Module, num_classes: int, seed: int) -> None:
-    """The grader's own head replacement."""
-    torch.manual_seed(seed)
-    old = model.fc
-    model.fc = nn.Linear(old.in_features, num_classes).to(device=old.weight.device, dtype=old.weight.dtype)
-
-
-@probe
-def optimizer_groups(optimizer, model: nn.Module) -> list:
-    """The names of the model's parameters in each parameter group; "?" for tensors not in the model."""
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"make_optimizer returned {type(optimizer).__name__}, not a torch.optim.Optimizer")
-    names = {id(p): name for name, p in model.named_parameters()}
-    return [[names.get(id(p), "?") for p in group["params"]] for group in optimizer.param_groups]
-
-
-@probe
-def loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int, seed: int):
-    """A shuffled DataLoader of CPU tensors, as a student's fine_tune would receive one; it notes where batches go."""
-    generator = torch.Generator().manual_seed(seed)
-    return WatchedLoader(TensorDataset(images.cpu(), labels.cpu()), batch_size=batch_size, shuffle=True,
-                         generator=generator)
-
-
-@probe
-def placement(model: nn.Module, path: str) -> dict:
-    """{name: [dtype, device]} of the submodule's own tensors; works on the meta device, which holds no values."""
+def elsewhere(module: nn.Module, x: torch.Tensor) -> dict:
+    """Run once where the model is, then move it to PyTorch's meta device (a stand-in for a GPU on any machine)
+    and run again: the modules whose tensors stayed behind, the layers forward ran that the model does not hold
+    (made in forward), and where the output went (or what was raised)."""
+    module.eval()
+    with torch.no_grad():
+        module(x)  # a lazy layer gets its parameters here, where the model was built
+    module.to("meta")
+    behind = sorted({attr for attr, _, item in hidden_modules(module)
+                     if any(t.device.type != "meta" for t in list(item.parameters()) + list(item.buffers()))})
+    held, strangers = {id(m) for m in module.modules()} | {id(m) for _, _, h in hidden_modules(module)
+                                                           for m in h.modules()}, []
+    hook = nn.modules.module.register_module_forward_pre_hook(
+        lambda mod, _: strangers.append(kind_of(mod)) if id(mod) not in held else None)
     try:
-        module = model.get_submodule(path)
-    except AttributeError:
-        return {}
-    tensors = list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False))
-    return {name: [str(t.dtype).removeprefix("torch."), str(t.device)] for name, t in tensors if t is not None}
+        with torch.no_grad():
+            out = module(torch.zeros(x.shape, dtype=x.dtype, device="meta"))
+        device, raised = (str(out.device) if torch.is_tensor(out) else None), None
+    except Exception as e:  # noqa: BLE001 - a tensor left on the CPU meets the moved ones here
+        device, raised = None, f"{type(e).__name__}: {e}"[:300]
+    finally:
+        hook.remove()
+    return {"behind": behind, "strangers": strangers, "device": device, "raised": raised}
 
 
-# --- device discipline (exercise 5): where fine_tune sends the model and the batches ------------------
-# On a CPU-only machine a fine_tune that never moves anything still trains; these record the moves instead.
-def _target(method: str, args: tuple, kwargs: dict) -> str | None:
-    """The device a .to(...) or .cuda(...) call sends to, as a name ("cpu", "cuda:0"); None for a dtype-only .to."""
-    try:
-        if method == "cuda":
-            index = args[0] if args else kwargs.get("device")
-            return str(torch.device("cuda", index) if isinstance(index, int) else torch.device(index or "cuda"))
-        kwargs = {k: v for k, v in kwargs.items() if k != "copy"}  # Tensor.to(copy=) is no device
-        device = torch._C._nn._parse_to(*args, **kwargs)[0]
-        return None if device is None else str(device)
-    except Exception:  # noqa: BLE001 - a call torch itself will refuse: nothing was sent anywhere
-        return None
-
-
-class BatchTensor(torch.Tensor):
-    """A batch tensor that notes each device it is sent to; tensor methods (.float(), [i]) pass the notes on.
-
-    Everything else (the model's layers, the loss) returns plain tensors, so training runs as usual.
-    """
-
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        this = args[0] if args and isinstance(args[0], cls) else None
-        if this is not None and func in (torch.Tensor.to, torch.Tensor.cuda):
-            this._moves.append(_target(func.__name__, args[1:], kwargs))
-        with torch._C.DisableTorchFunctionSubclass():
-            result = func(*args, **kwargs)
-        if this is not None and isinstance(result, torch.Tensor) and \
-                getattr(torch.Tensor, getattr(func, "__name__", ""), None) is func:
-            if not isinstance(result, cls):
-                result = result.as_subclass(cls)
-            result._moves = this._moves
-        return result
-
-
-def _watched(tensor: torch.Tensor, moves: list) -> BatchTensor:
-    watched = tensor.as_subclass(BatchTensor)
-    watched._moves = moves
-    return watched
-
-
-class WatchedLoader(DataLoader):
-    """A DataLoader whose (images, labels) batches note every device fine_tune sends them to."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.moves = {"images": [], "labels": [], "batches": 0}
-
-    def __iter__(self):
-        for images, labels in super().__iter__():
-            self.moves["batches"] += 1
-            yield [_watched(images, self.moves["images"]), _watched(labels, self.moves["labels"])]
-
-
-def _noting(method: str, moves: list):
-    """A stand-in for nn.Module.to or .cuda that notes the target, then does what the class's method does."""
-    def move(self, *args, **kwargs):
-        moves.append(_target(method, args, kwargs))
-        return getattr(type(self), method)(self, *args, **kwargs)
-
-    move.moves = moves
-    return move
-
-
-@probe
-def watch_moves(model: nn.Module) -> None:
-    """From now on note where model.to(...) and model.cuda(...) send the model (bound methods on the instance)."""
-    moves: list = []
-    for method in ("to", "cuda"):  # a bound method, so that copy.deepcopy(model) rebinds it to the copy
-        object.__setattr__(model, method, types.MethodType(_noting(method, moves), model))
-
-
-@probe
-def moves(model: nn.Module, batches) -> dict:
-    """Where fine_tune sent the model and each batch's images and labels (device names); stops watching the model."""
-    seen = getattr(model.__dict__.get("to"), "moves", [])
-    for method in ("to", "cuda"):
-        model.__dict__.pop(method, None)
-    record = getattr(batches, "moves", {"images": [], "labels": [], "batches": 0})
-    return {"model": list(seen), "images": list(record["images"]), "labels": list(record["labels"]),
-            "batches": int(record["batches"])}
+from . import transfer_probes  # noqa: E402,F401 - exercise 5's probes register themselves in PROBES

@@ -4,6 +4,7 @@ import pytest
 
 from tests.checks.submission_suite import (assert_bug_caught, assert_every_check_is_caught, assert_full_marks,
                                            assert_stub_scores_zero)
+from tests.checks.exact import assert_bug_costs_only_its_checks
 from tests.conftest import REPO, graded, submissions
 
 EX = "exercise5"
@@ -26,6 +27,11 @@ def test_correct_styles_score_full_marks(path):
 @pytest.mark.parametrize("path", submissions(EX, "bad"), ids=lambda p: p.stem)
 def test_bug_is_caught_and_named(path):
     assert_bug_caught(EX, path)
+
+
+@pytest.mark.parametrize("path", submissions(EX, "bad"), ids=lambda p: p.stem)
+def test_bug_costs_only_its_checks(path):
+    assert_bug_costs_only_its_checks(EX, path)
 
 
 def test_every_check_is_failed_by_some_bug():
@@ -61,7 +67,7 @@ def test_moves_are_seen_in_every_style_and_watching_stops():
     import torch
 
     from grader.checks.transfer import on_device
-    from grader.sandbox import torch_probes as tp
+    from grader.sandbox import transfer_probes as tp
 
     loader = tp.loader(torch.randn(6, 3, 4, 4), torch.arange(6), 3, 0)
     model = torch.nn.Linear(2, 2)
@@ -83,7 +89,7 @@ def test_move_targets_are_read_like_torch_reads_them():
     import torch
 
     from grader.checks.transfer import on_device
-    from grader.sandbox.torch_probes import _target
+    from grader.sandbox.transfer_probes import _target
 
     assert _target("to", (torch.float64,), {}) is None
     assert _target("to", (torch.zeros(1),), {}) == "cpu"
@@ -93,3 +99,37 @@ def test_move_targets_are_read_like_torch_reads_them():
     assert _target("to", ("no such device",), {}) is None
     assert on_device("cuda:0", "cuda") and on_device("cuda", "cuda:0") and on_device("cpu", "cpu")
     assert not on_device("cuda:1", "cuda:0") and not on_device("cpu", "cuda") and not on_device(None, "cpu")
+
+
+def test_reported_losses_are_judged_against_each_batch_at_lr0():
+    import importlib.util
+    import types
+
+    import torch
+
+    from grader.backbone import SOURCE_CLASSES, pretrained_state
+    from grader.checks.transfer import epoch_candidates, judge_reported_losses, split
+    from grader.errors import CheckFailed
+    from grader.sandbox import transfer_probes as tp
+
+    model = tp.backbone([16, 32, 64, 128], len(SOURCE_CLASSES), pretrained_state(), "float32", "cpu", 3)
+    tp.new_head(model, 3, 3)
+    tp.freeze(model, ["layer4", "fc"])
+    train_x, train_y, _, _ = split(3)
+    loader = tp.loader(torch.tensor(train_x), torch.tensor(train_y), 16, 3, record=True)
+    spec = importlib.util.spec_from_file_location("key5", REPO / "solutions" / "exercise5.py")
+    key = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(key)
+    reported = key.fine_tune(model, loader, epochs=2, lr=0.0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    recomputed = tp.batch_losses(model, loader)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # restored after train mode
+    ctx = types.SimpleNamespace(device="cpu")
+    judge_reported_losses(ctx, reported, recomputed)  # the key's means pass
+    passes = recomputed["frozen BatchNorm in eval mode"]
+    assert [len(p) for p in passes] == [6, 6]  # 90 images in batches of 16
+    wrong = {name: [epoch_candidates(passes, e)[name] for e in range(2)] for name in ("last batch", "total")}
+    for name, values in wrong.items():
+        with pytest.raises(CheckFailed, match=name.split()[-1]):
+            judge_reported_losses(ctx, values, recomputed)
+    judge_reported_losses(ctx, [epoch_candidates(passes, e)["per-sample mean"] for e in range(2)], recomputed)

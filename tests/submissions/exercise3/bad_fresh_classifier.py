@@ -1,6 +1,7 @@
-"""forward builds a new nn.Linear on every call: the optimizer never sees it, so it never learns.
+"""forward builds a new nn.Linear on every call: the optimizer never sees it, so it never learns, and it is
+created on the CPU wherever the model was moved (on a GPU the forward fails).
 
-expect: fails it_learns
+expect: fails device_agnostic it_learns
 names: accuracy
 """
 import torch

@@ -1,6 +1,6 @@
 """Returns main(x) + shortcut(x) with no ReLU at the end.
 
-expect: fails numerics_train numerics_eval skip_connection relu_after_add
+expect: fails numerics_train numerics_eval relu_after_add
 names: relu
 """
 import torch.nn as nn

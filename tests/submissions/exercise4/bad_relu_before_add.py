@@ -1,6 +1,6 @@
 """Applies ReLU after the second BatchNorm, adds the shortcut, and stops there.
 
-expect: fails numerics_train numerics_eval skip_connection relu_after_add
+expect: fails numerics_train numerics_eval relu_after_add
 names: addition
 """
 import torch.nn as nn

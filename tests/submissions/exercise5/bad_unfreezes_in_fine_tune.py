@@ -1,6 +1,9 @@
 """fine_tune switches requires_grad back on for every parameter before training, so the whole backbone trains.
 
-expect: fails fine_tune_frozen fine_tune_bn_stats
+Its BatchNorm handling is right for the flags it set (no layer is frozen any more, so none is kept in eval
+mode): the unfreezing costs fine_tune_frozen only.
+
+expect: fails fine_tune_frozen
 names: frozen
 """
 import torch
