@@ -66,10 +66,10 @@ def judge(expect: set[str] | None, checks: list) -> str:
 
 def grade_one(exercise: str, path: str, device: str, seed: int | None, memory_mb: int | None) -> dict:
     """Grade one file (in a worker process); return plain data: checks, score, time, largest errors per check."""
-    from grader import compare
-    from grader.engine import grade_exercise
-    from grader.limits import DEFAULT as LIMITS
-    from grader.exercises import resolve
+    from grader.grading import compare
+    from grader.grading.engine import grade_exercise
+    from grader.grading.limits import DEFAULT as LIMITS
+    from grader.grading.exercises import resolve
 
     resolve(exercise).checks()  # import the checks (and torch) before the clock starts
     with compare.recording() as seen:

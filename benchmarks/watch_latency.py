@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from rich.console import Console  # noqa: E402
 
-from grader.watch import POLL, QUIET, watch_exercise  # noqa: E402
+from grader.coursework.watch import POLL, QUIET, watch_exercise  # noqa: E402
 
 TARGET = 0.5
 SETTLE = 0.3  # pause between saves, so no two are taken for one burst

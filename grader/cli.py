@@ -1,4 +1,4 @@
-"""The `cnn-grade` command line: wiring only; the work happens in grader.engine and grader.report."""
+"""The `cnn-grade` command line: wiring only; the work happens in grader.grading.engine and grader.report."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from .errors import ToolError
-from .exercises import all_exercises, resolve
-from .limits import DEFAULT as LIMITS, MIN_MEMORY_MB
+from .grading.exercises import all_exercises, resolve
+from .grading.limits import DEFAULT as LIMITS, MIN_MEMORY_MB
 
 SECONDS = click.FloatRange(min=0, min_open=True)
 timeout_option = click.option("--timeout", type=SECONDS, default=LIMITS.timeout, show_default=True,
@@ -125,13 +125,13 @@ def _grade_command(name: str) -> click.Command:
     @click.option("--watch", is_flag=True, help="Grade again on every save of the file, until Ctrl-C.")
     @grading_options
     def grade(file, watch, device, seed, fmt, output, timeout, total_timeout, memory_mb, verbose):
-        from .engine import grade_exercise
-        from .scores import record
+        from .grading.engine import grade_exercise
+        from .coursework.scores import record
 
         if watch:
             if fmt != "text" or output is not None:
                 raise ToolError("--watch shows the text report on the terminal: leave out --format and --output.")
-            from .watch import watch_exercise
+            from .coursework.watch import watch_exercise
 
             watch_exercise(name, submission=file, seed=seed, device=device, timeout=timeout,
                            total_timeout=total_timeout, memory_mb=memory_mb, verbose=verbose, console=_console())
@@ -164,7 +164,7 @@ def list_exercises():
     """List the exercises, their points and the state of your files."""
     from rich.table import Table
 
-    from .course import file_states
+    from .coursework.course import file_states
 
     words = {"no file": "[dim]no file[/]", "both edited": "[red]both .py and .ipynb edited[/]",
              "complete": "[green]complete[/]", "stub": "stub", "edited": "edited"}
@@ -193,7 +193,7 @@ def show(exercise):
 @grading_options
 def grade_all(device, seed, fmt, output, timeout, total_timeout, memory_mb, verbose):
     """Grade every exercise whose file exists, then print a summary."""
-    from .course import grade_course
+    from .coursework.course import grade_course
 
     reports = grade_course(seed=seed, device=device, timeout=timeout, total_timeout=total_timeout, memory_mb=memory_mb)
     _emit(reports, fmt, output, verbose)
@@ -212,7 +212,7 @@ def grade_all(device, seed, fmt, output, timeout, total_timeout, memory_mb, verb
 @click.option("--placeholder", default=None, help="Code put where the solution was (default: raise NotImplementedError).")
 def build_command(source, out, force, placeholder):
     """Generate the student stubs and notebooks from the solution keys."""
-    from .build import build_release, print_build
+    from .instructor.build import build_release, print_build
 
     print_build(build_release(source=source, out=out, force=force, placeholder=placeholder), _console())
 
@@ -234,8 +234,8 @@ def build_command(source, out, force, placeholder):
 @timeout_option
 def verify_command(exercises, source, seeds, mutants, misconceptions, checks, workers, timeout):
     """Prove the keys score full marks, the stubs zero, and measure what the checks catch."""
-    from .verify import verify
-    from .verify_text import print_verify, progress_bar
+    from .instructor.verify import verify
+    from .instructor.verify_text import print_verify, progress_bar
 
     kept = None
     if checks:
@@ -265,7 +265,7 @@ def batch_command(submissions, out, workers, exercises, force, seed, timeout):
     Exit code 0 when every cell is graded (whatever the scores), 1 when some could not be
     graded this time (run again to finish), 2 for a tool error.
     """
-    from .batch import grade_batch, print_batch
+    from .classroom.batch import grade_batch, print_batch
 
     console = _console()
     try:  # Ctrl-C or SIGTERM: every finished cell is already saved
@@ -296,7 +296,7 @@ def batch_command(submissions, out, workers, exercises, force, seed, timeout):
               "'' installs the default build (with CUDA on Linux). setup.sh's $PIP_INDEX_ARGS overrides it.")
 def gradescope_bundle_command(exercise, out, visibility, hidden, hidden_visibility, seed, torch_spec, pip_index_args):
     """Write a Gradescope autograder.zip that grades EXERCISE."""
-    from .bundle import gradescope_bundle, print_bundle
+    from .classroom.bundle import gradescope_bundle, print_bundle
 
     print_bundle(gradescope_bundle(exercise, out=out, visibility=visibility, hidden=hidden,
                                    hidden_visibility=hidden_visibility, seed=seed, torch_spec=torch_spec,

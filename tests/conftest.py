@@ -23,7 +23,7 @@ def isolated_environment(tmp_path_factory, monkeypatch):
 @functools.lru_cache(maxsize=None)
 def graded(exercise: str, path: Path, seed: int | None = None):
     """Grade once per (exercise, file, seed) for the whole session: Reports are immutable."""
-    from grader.engine import grade_exercise
+    from grader.grading.engine import grade_exercise
 
     return grade_exercise(exercise, submission=path, seed=seed)
 

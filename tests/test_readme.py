@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from grader.exercises import EXERCISES
+from grader.grading.exercises import EXERCISES
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 ROW = re.compile(r"^\| `(exercise\d+)` \| `([^`]+)` \| (.+?) \| (\d+(?:\.\d+)?) \|$")

@@ -13,8 +13,8 @@ import pytest
 import importlib.util
 from pathlib import Path
 
-from grader.exercises import EXERCISES
-from grader.registry import checks_of, declared_checks
+from grader.grading.exercises import EXERCISES
+from grader.grading.registry import checks_of, declared_checks
 from tests.conftest import course_folder
 
 HEAVY = ("torch", "numpy")
@@ -103,7 +103,7 @@ def test_points_read_from_source_equal_the_imported_checks(ex):
 def test_declared_checks_reads_only_check_decorators():
     source = textwrap.dedent("""
         from grader import registry
-        from grader.registry import check
+        from grader.grading.registry import check
 
         @check(points=2, title="a")
         def first(ctx): ...

@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import references as ref
-from ..compare import as_array, as_float64, close, tolerance, where_different
+from ..grading import references as ref
+from ..grading.compare import as_array, as_float64, close, tolerance, where_different
 from ..errors import CheckFailed, StudentRaised
-from ..registry import check
+from ..grading.registry import check
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from .. import references as ref
+from ..grading import references as ref
 from ..errors import CheckFailed
-from ..registry import check
-from ..results import Table
+from ..grading.registry import check
+from ..grading.results import Table
 from ..sandbox.protocol import ModelSpec
 
 # Stacks of (kernel, stride, padding) with an input size that keeps every output non-empty.

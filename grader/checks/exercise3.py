@@ -6,11 +6,11 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from .. import references as ref
-from ..compare import close, where_different
+from ..grading import references as ref
+from ..grading.compare import close, where_different
 from ..errors import CheckFailed
-from ..registry import Detail, check
-from ..results import Table
+from ..grading.registry import Detail, check
+from ..grading.results import Table
 from ..sandbox.protocol import ModelSpec
 from .modules import (device_names, explained, failed_in, layer_crash, network_crash, of_kind, output,
                       plain_container_hint, plain_containers, ran_layers, traced)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import references as ref
-from ..compare import close, where_different
+from ..grading import references as ref
+from ..grading.compare import close, where_different
 from ..errors import CheckFailed
-from ..registry import check
-from .modules import of_kind, output, pairs_of_conv_and_bn, ran_layers
+from ..grading.registry import check
+from .modules import output, pairs_of_conv_and_bn, ran_layers
 
 # (in_channels, out_channels or None for the default, stride, in words)
 IDENTITY = (8, None, 1, "ResidualBlock(8)")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib.util
 import math
 
-from ..compare import describe
+from ..grading.compare import describe
 from ..errors import CheckFailed
-from ..registry import Detail, check
-from ..results import Table
+from ..grading.registry import Detail, check
+from ..grading.results import Table
 from .transfer import (DEFAULT_TRAINABLE, OTHER_WIDTHS, TUNE_BATCH, TUNE_EPOCHS, TUNE_THRESHOLD, WIDTHS, accuracy,
                        batches, device_mismatch, head_placement, judge_reported_losses, loss_values, on_device,
                        pretrained, same_bits, scratch, trainable_flags, tuned, watched)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..compare import describe
+from ..grading.compare import describe
 from ..errors import CheckFailed, StudentRaised
 from ..sandbox.protocol import TensorData
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..compare import describe, tolerance
+from ..grading.compare import describe, tolerance
 from ..errors import CheckFailed, StudentRaised
 from ..sandbox.protocol import TensorData
 

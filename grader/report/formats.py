@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 
-from grader.results import STATUS_KINDS, TROUBLE, CheckResult, Report
+from grader.grading.results import STATUS_KINDS, TROUBLE, CheckResult, Report
 
 # Everything XML 1.0 forbids (most C0 controls, NUL, lone surrogates, U+FFFE/U+FFFF).
 # ElementTree escapes markup but happily writes these, and parsers then reject the file.

@@ -13,7 +13,7 @@ from rich.style import Style
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from grader.results import STATUS_KINDS, CheckResult, Figure, Heatmap, Report, Table
+from grader.grading.results import STATUS_KINDS, CheckResult, Figure, Heatmap, Report, Table
 
 MARKS = {name: (kind.symbol, kind.colour) for name, kind in STATUS_KINDS.items()}
 STATUS_WORDS = {name: kind.words for name, kind in STATUS_KINDS.items()}

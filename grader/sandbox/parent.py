@@ -15,7 +15,7 @@ import threading
 from dataclasses import replace
 
 from ..errors import CallTimeout, ChildDied, GraderSetupError, RaisedInfo, StudentRaised
-from ..limits import DEFAULT as LIMITS
+from ..grading.limits import DEFAULT as LIMITS
 from . import limits, zygote
 from .cgroups import Cgroups
 from .provision import GRADER_ROOT, HIDDEN, package_folders, readonly_folders, run_as, scrubbed_env

@@ -89,7 +89,7 @@ class Outcome:
 
 
 def check_names(case: Case) -> tuple[str, ...]:
-    from grader.exercises import resolve
+    from grader.grading.exercises import resolve
 
     names = tuple(spec.name for spec in resolve(case.exercise).checks())
     return tuple(n for n in names if case.checks is None or n in case.checks)
@@ -117,7 +117,7 @@ def run(case: Case, folder: Path) -> Outcome:
 
 def run_engine(case: Case, folder: Path) -> Outcome:
     """grade_exercise in this process; then every report format is rendered, as a CI run would."""
-    from grader.engine import grade_exercise
+    from grader.grading.engine import grade_exercise
 
     path, marker = case.materialise(folder)
     outcome = Outcome(case, check_names(case), folder=folder)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from grader.exercises import resolve
-from grader.results import STATUSES
+from grader.grading.exercises import resolve
+from grader.grading.results import STATUSES
 from grader.sandbox import isolate
 from grader.sandbox.parent import OUTPUT_CAP
 

@@ -22,7 +22,7 @@ def test_the_report_shows_cnn_and_mlp_accuracy_side_by_side():
 
 def test_same_seed_same_accuracy():
     first = graded(EX, REPO / "solutions" / "exercise3.py", 11)
-    again = __import__("grader.engine", fromlist=["grade_exercise"]).grade_exercise(
+    again = __import__("grader.grading.engine", fromlist=["grade_exercise"]).grade_exercise(
         EX, submission=REPO / "solutions" / "exercise3.py", seed=11)
     pick = lambda r: next(c.message for c in r.checks if c.name == "it_learns")  # noqa: E731
     assert pick(first) == pick(again)

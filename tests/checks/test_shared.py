@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.build import build_release
-from grader.exercises import EXERCISES
+from grader.instructor.build import build_release
+from grader.grading.exercises import EXERCISES
 from tests.checks.exact import assert_bug_costs_only_its_checks
 from tests.checks.submission_suite import assert_bug_caught, assert_full_marks
 from tests.conftest import REPO, SUBMISSIONS, graded
-from tests.test_build import paste_into_notebook
+from tests.instructor.test_build import paste_into_notebook
 
 PACKS = REPO / "tests" / "packs"
 PACK_CONFIG = PACKS / "cnn-grade.toml"  # names the test pack (exercise 6), for the runs below

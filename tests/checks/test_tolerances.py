@@ -12,8 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from grader import references as ref
-from grader.compare import TOLERANCES, close, largest_error, relative_tolerance
+from grader.grading import references as ref
+from grader.grading.compare import TOLERANCES, close, largest_error, relative_tolerance
 from grader.checks.exercise4 import VARIANTS as BLOCK_VARIANTS
 
 CONV_BLOCK_VARIANTS = (dict(padding=0), dict(order="conv relu bn pool"), dict(order="conv pool bn relu"),
@@ -28,7 +28,7 @@ def tf32(t: torch.Tensor) -> torch.Tensor:
 
 
 def tf32_conv(x, layer, *, stride=1, padding=0):
-    """grader.references.conv as cuDNN computes it in TF32: rounded operands, float32 result."""
+    """grader.grading.references.conv as cuDNN computes it in TF32: rounded operands, float32 result."""
     w = torch.as_tensor(np.asarray(layer["tensors"]["weight"]))
     y = F.conv2d(tf32(x).double(), tf32(w).double(), stride=stride, padding=padding)
     return y.float().double()

@@ -10,7 +10,7 @@ import pytest
 
 from grader.files import write_atomic
 from grader.report import FORMATS, to_gradescope, to_json, to_junit
-from grader.results import CheckResult, Heatmap, Report
+from grader.grading.results import CheckResult, Heatmap, Report
 
 NASTY = "got \x00 NUL, bell \x07, escape \x1b[31m and <tag> & \"quotes\" [red]x[/]"
 
@@ -162,7 +162,7 @@ def test_every_status_of_the_one_table_renders_in_every_format():
     from rich.console import Console
 
     from grader.report import print_report
-    from grader.results import STATUS_KINDS
+    from grader.grading.results import STATUS_KINDS
 
     checks = tuple(CheckResult(name, f"check {name}", name, 1.0 if name == "passed" else 0.0, 1.0, message=f"m {name}")
                    for name in STATUS_KINDS)

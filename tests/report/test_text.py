@@ -8,7 +8,7 @@ import re
 from rich.console import Console
 
 from grader.report import print_report, print_summary
-from grader.results import CheckResult, Heatmap, Report, Table
+from grader.grading.results import CheckResult, Heatmap, Report, Table
 
 DIFF = Heatmap(
     "output difference",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import ChildDied, StudentRaised
-from grader.exercises import ARRAY_LIBRARIES
+from grader.grading.exercises import ARRAY_LIBRARIES
 from grader.sandbox import isolate
 from grader.sandbox.parent import Sandbox
 from grader.sandbox.provision import GRADER_ROOT

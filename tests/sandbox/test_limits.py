@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import grade_exercise
+from grader.grading.engine import grade_exercise
 from grader.sandbox import limits
 from grader.sandbox.parent import Sandbox
 

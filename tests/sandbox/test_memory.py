@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import engine
+from grader.grading import engine
 from grader.cli import cli
 from grader.errors import GraderSetupError, StudentRaised
-from grader.exercises import resolve
-from grader.sandbox import isolate
+from grader.grading.exercises import resolve
+from grader.sandbox import isolate, zygote
 from grader.sandbox.parent import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,8 @@ def test_each_run_has_its_own_dev_shm_and_nothing_there_outlives_it():
     assert not Path("/dev/shm", name).exists()
 
 
-def test_libraries_that_cannot_load_under_the_cap_are_a_setup_error():
+def test_libraries_that_cannot_load_under_the_cap_are_a_setup_error(monkeypatch):
+    monkeypatch.setattr(zygote, "_enabled", False)  # a fresh child imports under the cap (a zygote's fork has them)
     with Sandbox("def f():\n    return 1\n", "x.py", imports=("numpy", "torch"), memory_mb=48) as sandbox:
         with pytest.raises(GraderSetupError) as caught:
             sandbox.call("f")
@@ -90,7 +91,7 @@ def test_a_broken_environment_is_a_tool_error_not_a_failed_check(broken_environm
 
 
 def test_batch_cell_says_grader_setup_failed(broken_environment, tmp_path):
-    from grader.batch_worker import grade_task
+    from grader.classroom.batch_worker import grade_task
 
     reply = grade_task({"id": 1, "exercise": "exercise4", "file": str(ROOT / "solutions" / "exercise4.py"),
                         "seed": None, "timeout": 10.0, "feedback": str(tmp_path / "exercise4.txt")})
@@ -99,7 +100,7 @@ def test_batch_cell_says_grader_setup_failed(broken_environment, tmp_path):
 
 
 def test_gradescope_results_say_the_autograder_is_misconfigured(broken_environment, tmp_path):
-    from grader.autograder import CONFIG, autograde
+    from grader.classroom.autograder import CONFIG, autograde
 
     (tmp_path / "source").mkdir()
     (tmp_path / "source" / CONFIG).write_text(json.dumps({"exercise": "exercise4", "seed": None}))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import grade_exercise
+from grader.grading.engine import grade_exercise
 from grader.errors import CallTimeout, ChildDied, StudentRaised
-from grader.exercises import ARRAY_LIBRARIES
+from grader.grading.exercises import ARRAY_LIBRARIES
 from grader.sandbox import isolate, zygote
 from grader.sandbox.parent import Sandbox
 from grader.sandbox.zygote import ForkedChild

@@ -6,7 +6,7 @@ exercise through show, grading, build, verify, batch and gradescope-bundle.
 
 from pathlib import Path
 
-from grader.exercises import ARRAY_LIBRARIES, Exercise
+from grader.grading.exercises import ARRAY_LIBRARIES, Exercise
 
 HERE = Path(__file__).resolve().parent
 

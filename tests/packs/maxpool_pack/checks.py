@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.compare import describe
+from grader.grading.compare import describe
 from grader.errors import CheckFailed
-from grader.registry import check
+from grader.grading.registry import check
 
 
 def _reference(x: np.ndarray, k: int, s: int) -> np.ndarray:

@@ -1,0 +1,178 @@
+"""A class's grades on disk: grades.json (the record a re-run resumes from) and grades.csv (for spreadsheets)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import ToolError
+from ..files import write_atomic
+
+SCHEMA = 1
+JSON_NAME, CSV_NAME = "grades.json", "grades.csv"
+CELL_STATUSES = ("ok", "missing", "error")
+# A spreadsheet runs a cell starting with these as a formula; folder names come from students.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One student's result on one exercise."""
+
+    status: str  # ok (graded, whatever the score) | missing (no file) | error (not gradable: see message)
+    score: float = 0.0
+    max_score: float | None = None
+    file: str = ""  # the graded file, relative to the submissions folder
+    sha256: str | None = None  # of that file when graded; None: grade it again on the next run
+    seed: int | None = None
+    checks: dict[str, str] = field(default_factory=dict)  # check name -> passed|failed|error|timeout
+    message: str = ""
+    duration: float = 0.0  # seconds spent grading
+    graded_at: str = ""  # UTC, ISO 8601
+
+    @property
+    def final(self) -> bool:
+        """True when a re-run may keep this cell as long as the file and seed are unchanged."""
+        return self.status in ("ok", "error") and self.sha256 is not None
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601, to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@contextlib.contextmanager
+def locked(out: Path):
+    """Hold OUT/.grades.lock: two batches writing one gradebook would grade everything twice and lose cells."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; run one batch per gradebook
+        yield
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".grades.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ToolError(f"Another cnn-grade batch is writing the gradebook in {out}: let it finish.") from None
+        yield  # the lock goes with the file's closing, even if this process is killed
+
+
+class Gradebook:
+    """The grades of one submissions folder, rewritten atomically (JSON, then CSV) on every change."""
+
+    def __init__(self, out: Path, submissions: Path):
+        self.out, self.submissions = out, submissions
+        self.cells: dict[str, dict[str, Cell]] = {}
+        self.max_scores: dict[str, float] = {}
+
+    @property
+    def json_path(self) -> Path:
+        return self.out / JSON_NAME
+
+    @property
+    def csv_path(self) -> Path:
+        return self.out / CSV_NAME
+
+    @classmethod
+    def open(cls, out: Path, submissions: Path) -> "Gradebook":
+        """The gradebook in `out`, or an empty one; a file that is not one of ours is a ToolError."""
+        book = cls(out, submissions)
+        try:
+            text = book.json_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return book
+        except OSError as e:
+            raise ToolError(f"Cannot read {book.json_path}: {e.strerror or e}") from None
+        try:
+            data = json.loads(text)
+            if data.get("schema") != SCHEMA:
+                raise ValueError(f"schema {data.get('schema')!r}, expected {SCHEMA}")
+            book.max_scores = {str(k): float(v) for k, v in data.get("max_scores", {}).items()}
+            for student, row in data["students"].items():
+                book.cells[student] = {ex: _cell(raw) for ex, raw in row["exercises"].items()}
+            recorded = data["submissions"]
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ToolError(f"{book.json_path} is not a gradebook this version of cnn-grade can resume ({e}); "
+                            f"move it away to start afresh.") from None
+        if Path(recorded) != submissions:
+            raise ToolError(f"{out} holds the gradebook of {recorded}, not of {submissions}: "
+                            f"pass another --out.")
+        return book
+
+    def get(self, student: str, exercise: str) -> Cell | None:
+        """The recorded cell, or None."""
+        return self.cells.get(student, {}).get(exercise)
+
+    def put(self, student: str, exercise: str, cell: Cell) -> None:
+        """Record a cell (not yet written: see save)."""
+        self.cells.setdefault(student, {})[exercise] = cell
+        if cell.max_score is not None:
+            self.max_scores[exercise] = cell.max_score
+
+    def exercises(self) -> list[str]:
+        """Every exercise with a cell, in course order (exercise2 before exercise10)."""
+        names = {ex for row in self.cells.values() for ex in row}
+        return sorted(names, key=lambda n: (len(n), n))
+
+    def students(self) -> list[str]:
+        """Every student with a row, sorted without regard to case."""
+        return sorted(self.cells, key=lambda s: (s.casefold(), s))
+
+    def total(self, student: str) -> float:
+        """The sum of a student's scores."""
+        return float(sum(c.score for c in self.cells.get(student, {}).values()))
+
+    def save(self) -> None:
+        """Write grades.json and then grades.csv, each atomically."""
+        write_atomic(self.json_path, self.to_json())
+        write_atomic(self.csv_path, self.to_csv())
+
+    def to_json(self) -> str:
+        """The whole gradebook as JSON: the source a re-run resumes from."""
+        exercises = self.exercises()
+        students = {s: {"total": self.total(s),
+                        "exercises": {ex: asdict(self.cells[s][ex]) for ex in exercises if ex in self.cells[s]}}
+                    for s in self.students()}
+        data = {"schema": SCHEMA, "tool": "cnn-grade", "submissions": str(self.submissions), "updated": now(),
+                "exercises": exercises, "max_scores": {ex: self.max_scores.get(ex) for ex in exercises},
+                "students": students}
+        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+    def to_csv(self) -> str:
+        """One row per student: a score (or missing / error) per exercise, and the total."""
+        exercises = self.exercises()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["student", *exercises, "total"])
+        for student in self.students():
+            row = self.cells[student]
+            writer.writerow([_safe(student), *(_csv_cell(row.get(ex)) for ex in exercises),
+                             _points(self.total(student))])
+        return buffer.getvalue()
+
+
+def _cell(raw: dict) -> Cell:
+    cell = Cell(**raw)
+    if cell.status not in CELL_STATUSES or not isinstance(cell.checks, dict):
+        raise ValueError(f"a cell has status {cell.status!r}")
+    return cell
+
+
+def _csv_cell(cell: Cell | None) -> str:
+    if cell is None or cell.status == "missing":
+        return "missing"
+    return _points(cell.score) if cell.status == "ok" else "error"
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def _safe(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
