@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ToolError
 from ..grading.exercises import resolve
-from ..report.formats import GRADESCOPE_VISIBILITIES
+from ..report.gradescope import GRADESCOPE_VISIBILITIES
 
 if TYPE_CHECKING:
     from rich.console import Console

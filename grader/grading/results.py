@@ -104,3 +104,13 @@ class Report:
     @property
     def all_passed(self) -> bool:
         return bool(self.checks) and all(c.passed for c in self.checks)
+
+
+@dataclass(frozen=True)
+class MissingExercise:
+    """An exercise `cnn-grade all` could not grade because the student has no file for it."""
+
+    exercise: str
+    title: str
+    max_score: float
+    path: str  # where the file was looked for, e.g. "exercises/exercise3.py"

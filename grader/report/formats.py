@@ -1,19 +1,16 @@
-"""Machine-readable reports: plain JSON, JUnit XML and Gradescope's results.json."""
+"""Machine-readable reports: plain JSON and JUnit XML (Gradescope's results.json is in gradescope.py)."""
 
 from __future__ import annotations
 
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
 
 from grader.grading.results import STATUS_KINDS, TROUBLE, CheckResult, Report
 
 # Everything XML 1.0 forbids (most C0 controls, NUL, lone surrogates, U+FFFE/U+FFFF).
 # ElementTree escapes markup but happily writes these, and parsers then reject the file.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# When Gradescope shows a test's result to students (its own four words).
-GRADESCOPE_VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
 
 
 def to_json(report: Report) -> str:
@@ -38,35 +35,6 @@ def to_json(report: Report) -> str:
             }
             for c in report.checks
         ],
-    }
-    return json.dumps(data, indent=2) + "\n"
-
-
-def to_gradescope(report: Report, visibility: str = "visible", per_check: Mapping[str, str] | None = None) -> str:
-    """The report as a Gradescope autograder results.json; `per_check` maps check names to their own visibility."""
-    per_check = dict(per_check or {})
-    for value in (visibility, *per_check.values()):
-        if value not in GRADESCOPE_VISIBILITIES:
-            known = ", ".join(GRADESCOPE_VISIBILITIES)
-            raise ValueError(f"Unknown Gradescope visibility {value!r}: use one of {known}.")
-    tests = [
-        {
-            "name": _clean(c.title),
-            "number": str(i),  # Gradescope documents test numbers as strings ("1.1")
-            "score": float(c.score),
-            "max_score": float(c.max_score),
-            "status": "passed" if c.passed else "failed",
-            "output": _clean(_gradescope_test_output(c)),
-            "visibility": per_check.get(c.name, visibility),
-        }
-        for i, c in enumerate(report.checks, start=1)
-    ]
-    # No top-level visibility: that stays whatever the instructor set on the assignment.
-    data = {
-        "score": report.score,
-        "execution_time": int(round(report.duration)),
-        "output": _clean(_run_summary(report)),
-        "tests": tests,
     }
     return json.dumps(data, indent=2) + "\n"
 
@@ -116,15 +84,6 @@ def to_junit(report: Report) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-FORMATS: dict[str, Callable[[Report], str]] = {
-    "json": to_json,
-    "junit": to_junit,
-    "gradescope": to_gradescope,
-}
-
-
-
-
 def _clean(text: str) -> str:
     # Student text may hold NUL or terminal control codes; neither survives XML 1.0,
     # and Gradescope stores results in a database that refuses NUL.
@@ -135,25 +94,4 @@ def _message_and_hint(check: CheckResult) -> str:
     lines = [check.message] if check.message else []
     if check.hint:
         lines.append(f"hint: {check.hint}")
-    return "\n".join(lines)
-
-
-def _gradescope_test_output(check: CheckResult) -> str:
-    # Gradescope only knows passed/failed, so say when the code crashed or ran out of time.
-    lead = STATUS_KINDS[check.status].gradescope_lead
-    parts = [lead] if lead else []
-    if body := _message_and_hint(check):
-        parts.append(body)
-    return "\n".join(parts)
-
-
-def _run_summary(report: Report) -> str:
-    lines = [
-        f"{report.exercise}: {report.title}",
-        f"File graded: {report.submission}",
-        f"Seed: {report.seed}  Device: {report.device}",
-        f"Score: {report.score:g} / {report.max_score:g}",
-    ]
-    if report.notes:
-        lines += ["", "Notes:", *(f"- {note}" for note in report.notes)]
     return "\n".join(lines)

@@ -49,11 +49,29 @@ def print_report(report: Report, console: Console, *, verbose: bool = False) -> 
 
 def plain_text(report: Report, *, verbose: bool = False, width: int = 100) -> str:
     """The report as `cnn-grade EXERCISE` prints it, without colour or padding: for files and logs."""
+    console = _plain_console(width)
+    print_report(report, console, verbose=verbose)
+    return _plain_lines(console)
+
+
+def check_text(check: CheckResult, *, verbose: bool = False, width: int = 100, cli_advice: bool = True) -> str:
+    """One check's block of the report (verdict, message, hint, tables, heat maps) as plain text.
+
+    `cli_advice=False` leaves out advice that only a terminal user can follow ("run with -v").
+    """
+    console = _plain_console(width)
+    _print_check_details([check], console, verbose=verbose, cli_advice=cli_advice)
+    return _plain_lines(console).lstrip("\n")
+
+
+def _plain_console(width: int) -> Console:
     import io
 
-    console = Console(file=io.StringIO(), width=width, no_color=True, highlight=False, soft_wrap=False,
-                      force_terminal=False, color_system=None)
-    print_report(report, console, verbose=verbose)
+    return Console(file=io.StringIO(), width=width, no_color=True, highlight=False, soft_wrap=False,
+                   force_terminal=False, color_system=None)
+
+
+def _plain_lines(console: Console) -> str:
     return "".join(line.rstrip() + "\n" for line in console.file.getvalue().splitlines())  # rich pads table rows
 
 
@@ -136,7 +154,7 @@ def _groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
     return list(groups.values())
 
 
-def _print_check_details(group: list[CheckResult], console: Console, *, verbose: bool) -> None:
+def _print_check_details(group: list[CheckResult], console: Console, *, verbose: bool, cli_advice: bool = True) -> None:
     check = group[0]
     mark, color = MARKS[check.status]
     console.print()
@@ -166,7 +184,7 @@ def _print_check_details(group: list[CheckResult], console: Console, *, verbose:
     if check.traceback and verbose:
         body.append(Text("traceback:", style="bold"))
         body.append(_student(check.traceback.rstrip("\n"), style="dim"))
-    elif check.traceback:
+    elif check.traceback and cli_advice:
         body.append(Text("(run with -v to see the traceback)", style="dim"))
     for item in body:
         console.print(Padding(item, (0, 0, 0, INDENT), expand=False))
