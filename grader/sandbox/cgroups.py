@@ -99,7 +99,8 @@ class Cgroups:
         count = 0
         for pid in self.members():
             try:
-                count += state_and_session(Path(f"/proc/{pid}"))[1] != session
+                state, sid = state_and_session(Path(f"/proc/{pid}"))
+                count += state not in "ZX" and sid != session
             except (OSError, ValueError):
                 pass
         return count
@@ -191,7 +192,25 @@ def _read(path: Path) -> str:
 
 
 def state_and_session(entry: Path) -> tuple[str, int]:
-    """(state, session id) of a process, from /proc/PID/stat."""
-    # "pid (comm) state ppid pgrp session ..."; comm may hold spaces and parentheses.
+    """(state, session id) of a process, from /proc/PID/stat; state "X" for one already on its way out.
+
+    A process that was sent SIGKILL, or has begun to exit, can take a while to finish on a busy
+    machine (freeing a few hundred MB of torch): it is ending, not left running, so it counts as gone.
+    """
+    # "pid (comm) state ppid pgrp session tty_nr tpgid flags ..."; comm may hold spaces and parentheses.
     fields = entry.joinpath("stat").read_text().rpartition(")")[2].split()
-    return fields[0], int(fields[3])
+    state, session, flags = fields[0], int(fields[3]), int(fields[6])
+    if flags & PF_EXITING or session == 0 or _kill_pending(entry):  # session 0: already detached by the exit
+        return "X", session
+    return state, session
+
+
+PF_EXITING = 0x4  # include/linux/sched.h: set as the process enters do_exit
+_SIGKILL_BIT = 1 << (9 - 1)
+
+
+def _kill_pending(entry: Path) -> bool:
+    for line in entry.joinpath("status").read_text().splitlines():
+        if line.startswith(("ShdPnd:", "SigPnd:")) and int(line.split()[1], 16) & _SIGKILL_BIT:
+            return True
+    return False
