@@ -86,31 +86,31 @@ def fine_tune(model, loader, epochs=1, lr=1e-3, device="cpu"):
 
 
 if __name__ == "__main__":
+    # No SystemExit in here: in the notebook this block is a cell, and SystemExit there stops "Run All".
     from torch.utils.data import DataLoader, TensorDataset
 
     try:
         from grader.backbone import pretrained_backbone, target_split
     except ImportError:
         print("grader.backbone is not available: install the course package (pip install -e .)")
-        raise SystemExit(1)
-
-    torch.manual_seed(0)
-    train_x, train_y, val_x, val_y = (torch.as_tensor(a) for a in target_split())
-    num_classes = int(train_y.max()) + 1
-    loader = DataLoader(TensorDataset(train_x, train_y), batch_size=16, shuffle=True)
-    try:
-        model = replace_head(pretrained_backbone(), num_classes)
-        names = freeze_except(model)
-        total = sum(p.numel() for p in model.parameters())
-        kept = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        print(f"trainable: {len(names)} tensors, {kept} of {total} numbers")
-        losses = fine_tune(model, loader, epochs=8)
-    except NotImplementedError:
-        print("not implemented yet")
-        raise SystemExit(0)
-    print("mean loss per epoch:", " ".join(f"{loss:.3f}" for loss in losses))
-    model.eval()
-    with torch.no_grad():
-        accuracy = (model(val_x).argmax(dim=1) == val_y).float().mean().item()
-    print(f"validation accuracy on the {num_classes} new classes: {accuracy:.2f} "
-          f"(chance: {1 / num_classes:.2f}; {len(train_y)} training images)")
+    else:
+        torch.manual_seed(0)
+        train_x, train_y, val_x, val_y = (torch.as_tensor(a) for a in target_split())
+        num_classes = int(train_y.max()) + 1
+        loader = DataLoader(TensorDataset(train_x, train_y), batch_size=16, shuffle=True)
+        try:
+            model = replace_head(pretrained_backbone(), num_classes)
+            names = freeze_except(model)
+            total = sum(p.numel() for p in model.parameters())
+            kept = sum(p.numel() for p in model.parameters() if p.requires_grad)
+            print(f"trainable: {len(names)} tensors, {kept} of {total} numbers")
+            losses = fine_tune(model, loader, epochs=8)
+        except NotImplementedError:
+            print("not implemented yet")
+        else:
+            print("mean loss per epoch:", " ".join(f"{loss:.3f}" for loss in losses))
+            model.eval()
+            with torch.no_grad():
+                accuracy = (model(val_x).argmax(dim=1) == val_y).float().mean().item()
+            print(f"validation accuracy on the {num_classes} new classes: {accuracy:.2f} "
+                  f"(chance: {1 / num_classes:.2f}; {len(train_y)} training images)")

@@ -9,8 +9,14 @@ import warnings
 from dataclasses import dataclass
 
 MAX_NOTES = 5  # dropped lines listed one by one; the rest are counted
-# Lines IPython would run but Python cannot: `%magic`, `!shell`, `x = !ls`, `obj?` and `?obj`.
-_MAGIC = re.compile(r"^\s*(?:[%!]|[\w.,\s]+=\s*[%!]|\?+[\w.]|[\w.]+\?+\s*$)")
+# Lines IPython would run but Python cannot: `%magic`, `!shell`, `x = !ls`, and help: `?obj`, `??obj`,
+# `obj?`, `np.*zero*?`, `np.zeros(3)??`. A help line ends in `?` outside any comment or string; no Python
+# line does. Lines that start inside a triple-quoted string are never taken for one.
+_MAGIC = re.compile(r"^\s*(?:[%!]|[\w.,\s]+=\s*[%!]|\?|[^#'\"\s][^#'\"]*\?\s*$)")
+# The notebook's own grading cell: `!cnn-grade ...` in old notebooks, `!... -m grader ...`, or the cell
+# notebook_writer makes, which runs [sys.executable, "-m", "grader", ...].
+_GRADING_LINE = re.compile(r"^\s*!(?:.*\s)?(?:cnn-grade|-m\s+grader)\b")
+_GRADING_CALL = re.compile(r"""["']-m["']\s*,\s*["']grader["']""")
 _LINE = re.compile(r"\bline (\d+)")
 
 
@@ -57,8 +63,12 @@ def read_notebook(text: str, name: str) -> NotebookSource:
             # A cell magic (%%time, %%bash, ...) makes the whole cell IPython's business.
             dropped.append(f"cell {number}: the whole cell ({cell_lines[0].strip()[:40]})")
             continue
+        if _GRADING_CALL.search(source):
+            continue  # the notebook's grading cell: running it while grading would grade again
         if not _parses(source):
-            cell_lines = [_drop(line, number, i, dropped) for i, line in enumerate(cell_lines, start=1)]
+            inside = _in_string(cell_lines)
+            cell_lines = [line if inside[i - 1] else _drop(line, number, i, dropped)
+                          for i, line in enumerate(cell_lines, start=1)]
         for i, line in enumerate(cell_lines, start=1):
             lines.append(line)
             origins.append((number, i))
@@ -67,7 +77,7 @@ def read_notebook(text: str, name: str) -> NotebookSource:
     notes = ()
     if dropped:
         shown = "; ".join(dropped[:MAX_NOTES]) + (f"; and {len(dropped) - MAX_NOTES} more" if len(dropped) > MAX_NOTES else "")
-        notes = (f"Not run: IPython magics and shell commands are skipped when grading ({shown}).",)
+        notes = (f"Not run: IPython magics, help lines and shell commands are skipped when grading ({shown}).",)
     return NotebookSource("".join(f"{line}\n" for line in lines), tuple(origins), notes)
 
 
@@ -115,6 +125,34 @@ def _drop(line: str, cell: int, number: int, dropped: list[str]) -> str:
     """Replace an IPython-only line by `pass` at its indentation, so blocks and line numbers survive."""
     if not _MAGIC.match(line):
         return line
-    if not line.strip().startswith("!cnn-grade"):  # the notebook's own grading cell needs no remark
+    if not _GRADING_LINE.match(line):  # the notebook's own grading command needs no remark
         dropped.append(f"cell {cell}, line {number}: {line.strip()[:60]}")
     return line[:len(line) - len(line.lstrip())] + "pass"
+
+
+def _in_string(lines: list[str]) -> list[bool]:
+    """For each line, whether it starts inside a triple-quoted string (so it is text, never a magic)."""
+    inside: list[bool] = []
+    quote = ""  # the triple quote we are in, if any
+    for line in lines:
+        inside.append(bool(quote))
+        i = 0
+        while i < len(line):
+            if quote:
+                if line.startswith(quote, i):
+                    i, quote = i + 3, ""
+                    continue
+                i += 2 if line[i] == "\\" else 1
+                continue
+            char = line[i]
+            if char == "#":
+                break
+            if char in "'\"":
+                if line.startswith(char * 3, i):
+                    i, quote = i + 3, char * 3
+                    continue
+                i += 1  # a one-line string: skip to its closing quote, or to the end of the line
+                while i < len(line) and line[i] != char:
+                    i += 2 if line[i] == "\\" else 1
+            i += 1
+    return inside

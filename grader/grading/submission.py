@@ -36,6 +36,7 @@ class Submission:
     problems: tuple[str, ...] = ()  # each a full message; non-empty means the code is not run
     notes: tuple[str, ...] = ()  # remarks that do not stop grading (e.g. notebook magics skipped)
     notebook: NotebookSource | None = None  # set for .ipynb files: maps source lines back to cells
+    empty: bool = False  # parses, but holds no code yet (blank, comments, a docstring): nothing to run
 
     def place(self, line: int) -> str:
         """Where a line of the graded source is, in the student's terms: "line 12" or "cell 4, line 2"."""
@@ -123,7 +124,7 @@ def load(exercise: Exercise, path: Path) -> Submission:
     except UnicodeDecodeError as e:
         return Submission(path, "", (f"{path.name} is not UTF-8 text (byte {e.start}).",))
     if not is_notebook:
-        return Submission(path, text, tuple(static_problems(exercise, text, path.name)))
+        return Submission(path, text, tuple(static_problems(exercise, text, path.name)), empty=not has_code(text))
     try:
         notebook = read_notebook(text, path.name)
     except NotebookError as e:
@@ -131,7 +132,22 @@ def load(exercise: Exercise, path: Path) -> Submission:
     if len(notebook.source.encode()) > MAX_BYTES:
         return Submission(path, "", (f"The code cells of {path.name} hold over {MAX_BYTES:,} bytes; not graded.",))
     problems = tuple(notebook.relabel(p) for p in static_problems(exercise, notebook.source, path.name))
-    return Submission(path, notebook.source, problems, notebook.notes, notebook)
+    return Submission(path, notebook.source, problems, notebook.notes, notebook, empty=not has_code(notebook.source))
+
+
+def has_code(source: str) -> bool:
+    """False for source with nothing to run: only blank lines, comments, `pass` or strings (a docstring)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return True  # a syntax error is code, and gets its own message
+    return not all(_inert(node) for node in tree.body)
+
+
+def _inert(node: ast.stmt) -> bool:
+    # `pass` is also what the notebook reader leaves where magics were: a notebook of magics has no code either.
+    text = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    return isinstance(node, ast.Pass) or text
 
 
 def static_problems(exercise: Exercise, source: str, name: str) -> list[str]:

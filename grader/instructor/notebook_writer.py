@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 
 from ..grading.exercises import Exercise
 
@@ -18,6 +19,26 @@ METADATA = {
     "language_info": {"name": "python"},
 }
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# The last cell. `sys.executable -m grader`, not `!cnn-grade`: a kernel need not have the course's
+# environment on its PATH, and a shell command that is not found still leaves the cell looking
+# successful. Exit 1 is a score below full marks, anything else a failure to grade (see the CLI).
+# The reader knows this cell by its `"-m", "grader"` and skips it when grading.
+_GRADING_CELL = string.Template("""\
+# Grades $file as saved on disk, with the Python running this notebook (grading skips this cell).
+import importlib.util, os, subprocess, sys
+
+if importlib.util.find_spec("grader") is None:
+    raise ModuleNotFoundError(f"cnn-grade is not installed for {sys.executable}: choose the course's kernel "
+                              "(Kernel > Change Kernel), or install the course package into this Python.")
+command = [sys.executable, "-m", "grader", "$name", "--file", "$file"]
+with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8",
+                      errors="replace", env=dict(os.environ, PYTHONIOENCODING="utf-8")) as grading:
+    for line in grading.stdout:  # the report as it comes
+        print(line, end="")
+if grading.returncode == 1:
+    print("Not every check passed yet: the report above says what to fix.", file=sys.stderr)
+elif grading.returncode:
+    raise RuntimeError(f"cnn-grade could not grade $file (exit code {grading.returncode}): see the message above.")""")
 
 
 def stub_notebook(exercise: Exercise, stub: str, placeholder: str) -> str:
@@ -34,7 +55,7 @@ def stub_notebook(exercise: Exercise, stub: str, placeholder: str) -> str:
     cells += [("code", c) for c in code]
     if demo:
         cells += [("markdown", f"Try it: the cell below is the demo at the end of `{name}.py`."), ("code", demo)]
-    cells += [("markdown", _grade_it(name)), ("code", f"!cnn-grade {name} --file {name}.ipynb")]
+    cells += [("markdown", _grade_it(name)), ("code", grading_cell(name, f"{name}.ipynb"))]
 
     made = []
     for index, (kind, source) in enumerate(cells):
@@ -108,6 +129,11 @@ def _is_main_guard(node: ast.stmt) -> bool:
     return isinstance(node.test.ops[0], ast.Eq) and sides == {"__name__", "'__main__'"}
 
 
+def grading_cell(name: str, file: str) -> str:
+    """The notebook's last cell: grade the saved `file` with the kernel's own Python, failing visibly if grading fails."""
+    return _GRADING_CELL.substitute(name=name, file=file)
+
+
 def _your_code(name: str, placeholder: str) -> str:
     marker = placeholder.strip().splitlines()[0] if placeholder.strip() else "the empty lines"
     return (f"## Your code\n\n"
@@ -115,7 +141,7 @@ def _your_code(name: str, placeholder: str) -> str:
             f"the names and signatures, and run the cells from the top after each change.\n\n"
             f"You can work here or in `{name}.py`: `cnn-grade {name}` grades the one you changed "
             f"(if you change both, choose with `--file`). When grading, the code cells run in order; "
-            f"lines starting with `%` or `!` are skipped.")
+            f"lines starting with `%` or `!`, and `obj?` help lines, are skipped.")
 
 
 def _grade_it(name: str) -> str:

@@ -17,6 +17,7 @@ from grader.grading.engine import grade_exercise
 from grader.errors import ToolError
 from grader.grading.exercises import resolve
 from grader.grading.notebook_reader import NotebookError, read_notebook
+from grader.instructor.notebook_writer import grading_cell
 from grader.grading.submission import find_in, is_stub, load, locate
 from tests.conftest import REPO
 
@@ -69,6 +70,26 @@ def test_magics_and_shell_lines_are_dropped_with_a_note_and_blocks_survive():
     assert len(got.notes) == 1
     for text in ("%matplotlib inline", "!pip install numpy", "cell 1, line 5", "len?"):
         assert text in got.notes[0]
+
+
+@pytest.mark.parametrize("line", ["np.zeros(3)?", "np.*zero*?", "??np.zeros", "np.zeros??", "? np", "a[0]?",
+                                  "np.zeros(3, dtype=float)??", "    np.zeros?"])
+def test_help_lines_with_arguments_or_wildcards_are_dropped_with_a_note(line):
+    cell = f"import numpy as np\nif True:\n{line if line.startswith(' ') else '    ' + line}\n{line.strip()}\nx = 1\n"
+    got = read_notebook(nbformat.writes(v4.new_notebook(cells=[v4.new_code_cell(cell)])), "n.ipynb")
+    namespace: dict = {}
+    exec(got.source, namespace)  # a SyntaxError (0 points) if the help line were left in
+    assert namespace["x"] == 1
+    assert "cell 1, line 4" in got.notes[0] and line.strip() in got.notes[0]
+
+
+def test_question_marks_in_comments_and_strings_are_kept_when_a_magic_forces_line_by_line_reading():
+    cell = 'x = 1  # why?\ns = """\nIs this it?\n"""\nt = "a?"\n%time y = 2\n'
+    got = read_notebook(nbformat.writes(v4.new_notebook(cells=[v4.new_code_cell(cell)])), "n.ipynb")
+    namespace: dict = {}
+    exec(got.source, namespace)
+    assert (namespace["x"], namespace["s"], namespace["t"]) == (1, "\nIs this it?\n", "a?")
+    assert "%time" in got.notes[0] and "why" not in got.notes[0] and "Is this" not in got.notes[0]
 
 
 def test_python_that_looks_like_a_magic_is_kept():
@@ -147,7 +168,7 @@ def test_a_syntax_error_is_placed_by_cell_and_nothing_runs(tmp_path):
                                                 "    return x +\n")
     report = grade_exercise("exercise1", submission=write(nb, tmp_path / "exercise1.ipynb"))
     assert {c.status for c in report.checks} == {"error"}
-    assert "cell 3, line 2" in report.notes[0], report.notes
+    assert "cell 3, line 2" in report.checks[0].message, report.checks[0].message
 
 
 def test_a_truncated_notebook_scores_zero_with_its_reason(tmp_path):
@@ -155,7 +176,7 @@ def test_a_truncated_notebook_scores_zero_with_its_reason(tmp_path):
     path = tmp_path / "exercise1.ipynb"
     path.write_text(good[: len(good) // 2])
     report = grade_exercise("exercise1", submission=path)
-    assert report.score == 0 and "ends too early" in report.notes[0]
+    assert report.score == 0 and "ends too early" in report.checks[0].message
 
 
 def test_magics_in_a_graded_notebook_are_reported_not_run(tmp_path):
@@ -220,10 +241,23 @@ def test_cli_asks_for_file_when_both_were_edited(both, monkeypatch):
     assert "--file" in result.output and "Traceback" not in result.output
 
 
-def test_the_notebooks_own_grading_cell_is_skipped_without_a_remark():
-    nb = v4.new_notebook(cells=[v4.new_code_cell("a = 1"), v4.new_code_cell("!cnn-grade exercise1 --file exercise1.ipynb")])
+@pytest.mark.parametrize("cell", [
+    grading_cell("exercise1", "exercise1.ipynb"),  # what build writes now
+    "!cnn-grade exercise1 --file exercise1.ipynb",  # what it wrote before
+    "import sys\n!{sys.executable} -m grader exercise1 --file exercise1.ipynb",
+])
+def test_the_notebooks_own_grading_cell_is_skipped_without_a_remark(cell):
+    nb = v4.new_notebook(cells=[v4.new_code_cell("a = 1"), v4.new_code_cell(cell)])
     got = read_notebook(nbformat.writes(nb), "n.ipynb")
-    assert "cnn-grade" not in got.source and got.notes == ()
+    assert "grade" not in got.source and "subprocess" not in got.source and got.notes == ()
+
+
+def test_a_notebook_with_the_written_grading_cell_grades_without_refused_imports(tmp_path):
+    # The cell imports subprocess, which exercise1 refuses: graded, it would cost every point.
+    nb = notebook_of(REPO / "solutions/exercise1.py")
+    nb.cells.append(v4.new_code_cell(grading_cell("exercise1", "exercise1.ipynb")))
+    report = grade_exercise("exercise1", submission=write(nb, tmp_path / "exercise1.ipynb"))
+    assert report.all_passed and report.notes == ()
 
 
 def test_a_file_as_build_recorded_it_counts_as_released(both):

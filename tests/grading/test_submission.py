@@ -86,6 +86,15 @@ def test_load_a_clean_file(tmp_path):
     assert sub.source.startswith("import numpy")  # the BOM is dropped
 
 
+@pytest.mark.parametrize("text, empty", [
+    ("", True), ("\n\n# notes for later\n", True), ('"""My answer."""\n', True), ("pass\n", True),
+    ("import numpy as np\n", False), ("x = 1\n", False), ("def conv2d(\n", False),  # a syntax error is code
+])
+def test_load_tells_a_file_with_no_code_yet(tmp_path, text, empty):
+    sub = load(EX1, write(tmp_path / "exercise1.py", text))
+    assert sub.empty is empty and bool(sub.problems) is (text == "def conv2d(\n")
+
+
 def test_load_reports_a_syntax_error_with_line_and_caret(tmp_path):
     path = write(tmp_path / "exercise1.py", "import numpy as np\n\ndef conv2d(x, w)\n    return x\n")
     sub = load(EX1, path)

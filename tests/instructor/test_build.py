@@ -21,7 +21,7 @@ from grader.errors import ToolError
 from grader.grading.exercises import EXERCISES, resolve
 from grader.instructor.markers import make_stub, solution_regions
 from grader.grading.notebook_reader import read_notebook
-from grader.instructor.notebook_writer import split_stub
+from grader.instructor.notebook_writer import grading_cell, split_stub
 from grader.instructor.release import release_folder
 from grader.grading.submission import is_stub
 from tests.conftest import REPO
@@ -98,7 +98,8 @@ def test_build_writes_each_stub_as_make_stub_gives_it_and_a_valid_notebook_besid
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert all(c.outputs == [] and c.execution_count is None for c in code)
         assert nb.cells[0].source.splitlines()[0] == ex.statement().splitlines()[0]
-        assert code[-1].source == f"!cnn-grade {ex.name} --file {ex.name}.ipynb"
+        assert code[-1].source == grading_cell(ex.name, f"{ex.name}.ipynb")
+        assert '[sys.executable, "-m", "grader", ' in code[-1].source  # not `!cnn-grade`, which PATH may lack
         assert "Save the notebook first" in nb.cells[-2].source
         assert code[0].source.startswith(("import", "from"))
         assert code[-2].source.startswith('if __name__ == "__main__":')
@@ -106,6 +107,15 @@ def test_build_writes_each_stub_as_make_stub_gives_it_and_a_valid_notebook_besid
         graded = read_notebook((course / "exercises" / f"{ex.name}.ipynb").read_text(), f"{ex.name}.ipynb")
         assert module_body(graded.source) == module_body(stub)
         assert is_stub(ex, graded.source)
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=lambda ex: ex.name)
+def test_no_demo_raises_system_exit_which_would_stop_run_all_in_a_notebook(ex):
+    _, _, demo = split_stub((REPO / "exercises" / ex.filename).read_text())
+    assert demo.startswith('if __name__ == "__main__":')
+    raised = [ast.unparse(node) for node in ast.walk(ast.parse(demo)) if isinstance(node, ast.Raise)
+              or (isinstance(node, ast.Call) and ast.unparse(node.func) in ("exit", "quit", "sys.exit"))]
+    assert raised == [], f"{ex.name}'s demo cell would end with an error in a kernel: {raised}"
 
 
 def test_split_stub_keeps_decorators_and_comments_with_their_definition():
