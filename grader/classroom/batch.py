@@ -1,9 +1,11 @@
 """`cnn-grade batch`: grade a folder of students (one sub-folder each) into a gradebook, in parallel.
 
 Planning happens here, without torch: which students, which exercises, which cells an earlier run
-already holds (same file, same seed). Grading happens in grader.classroom.batch_pool's workers. Every
-finished task is written to the gradebook at once, so an interrupted batch loses only the tasks
-in flight and a re-run picks up where it stopped.
+already holds (same file, same seed). Before any grading, every cell to grade is saved as `pending`, so
+an interrupted batch leaves each student a row and tells a file not yet graded from one never handed
+in. Grading happens in grader.classroom.batch_pool's workers. Every finished task is written to the
+gradebook at once, so an interrupted batch loses only the tasks in flight and a re-run (without
+--force: a forced run already replaced what it will grade with pending cells) picks up where it stopped.
 """
 
 from __future__ import annotations
@@ -11,17 +13,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import signal
-import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
-from .batch_pool import Task, default_workers, grade_in_workers
+from .batch_pool import Task, default_workers, grade_in_workers, sigterm_as_interrupt
 from ..grading.engine import resolve_seed
 from ..errors import ToolError
 from ..grading.exercises import Exercise, all_exercises, resolve
@@ -56,11 +56,31 @@ class BatchResult:
     retry: int  # cells this run could not grade (a worker died, the grader's setup failed): tried again next run
     workers: int
     duration: float
+    pending: int = 0  # cells still pending: exercises an earlier, interrupted run left and this one did not grade
 
     @property
     def complete(self) -> bool:
         """True when every cell holds a grade, a missing file or a problem of the submission itself."""
-        return self.retry == 0
+        return self.retry == 0 and self.pending == 0
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the batch; `advice` says how to resume it (the gradebook keeps what was graded)."""
+
+    def __init__(self, advice: str):
+        super().__init__(advice)
+        self.advice = advice
+
+
+def resume_advice(force: bool, pending: int = 0) -> str:
+    """What to print after an interrupted batch: the command that resumes it (`force`: that of a forced run)."""
+    left = f" and marks {pending} cell{'s' * (pending != 1)} pending" if pending else ""
+    if force:
+        # A forced run saved every cell it re-grades as pending before grading: a plain run grades exactly
+        # those and keeps what the forced run already graded, where --force would start over.
+        return (f"Interrupted: the gradebook keeps what this forced run graded{left}; run the same command "
+                f"again without --force to resume (with --force it would grade everything again).")
+    return f"Interrupted: the gradebook keeps what was graded{left}; run the same command again to resume."
 
 
 def student_folders(submissions: Path) -> list[Path]:
@@ -113,7 +133,20 @@ def _choose_exercises(names, folders: list[Path]) -> list[Exercise]:
 def grade_batch(submissions: Path, *, out: Path | None = None, workers: int | None = None,
                 exercises=None, force: bool = False, seed: int | None = None, timeout: float = LIMITS.timeout,
                 console: Console | None = None) -> BatchResult:
-    """Grade every student's exercise files into OUT/grades.json, grades.csv and feedback/; progress on console."""
+    """Grade every student's exercise files into OUT/grades.json, grades.csv and feedback/; progress on console.
+
+    Ctrl-C or SIGTERM raises BatchInterrupted, whose advice says how to resume.
+    """
+    try:
+        with sigterm_as_interrupt():
+            return _grade_batch(submissions, out, workers, exercises, force, seed, timeout, console)
+    except BatchInterrupted:
+        raise
+    except KeyboardInterrupt:  # before the gradebook changed: the same command does it all
+        raise BatchInterrupted(resume_advice(False)) from None
+
+
+def _grade_batch(submissions, out, workers, exercises, force, seed, timeout, console) -> BatchResult:
     started = time.perf_counter()
     Limits(timeout=timeout)  # out of range: a ToolError before anything starts
     submissions, out = _check_folders(submissions, out)
@@ -129,16 +162,20 @@ def grade_batch(submissions: Path, *, out: Path | None = None, workers: int | No
         book = Gradebook.open(out, submissions)
         tasks, hashes, kept = _plan(book, folders, chosen, force=force, seed=seed, timeout=timeout)
         book.save()
-        size = min(workers or default_workers(), len(tasks))
-        retry = _run(tasks, hashes, book, size, [ex.name for ex in chosen], console) if tasks else 0
-        _fill_max_scores(book, chosen)
-        book.save()
+        try:
+            size = min(workers or default_workers(), len(tasks))
+            retry = _run(tasks, hashes, book, size, [ex.name for ex in chosen], console) if tasks else 0
+            _fill_max_scores(book, chosen)
+            book.save()
+        except KeyboardInterrupt:  # every finished cell is saved, and what is left is saved as pending
+            raise BatchInterrupted(resume_advice(force, book.count("pending"))) from None
     return _result(book, submissions, out, len(tasks), kept, retry, size, time.perf_counter() - started)
 
 
 def _plan(book: Gradebook, folders: list[Path], chosen: list[Exercise], *, force: bool, seed: int | None,
           timeout: float) -> tuple[list[Task], dict[int, tuple[str, str]], int]:
-    """Record what needs no grading (missing, unreadable, unchanged); return the tasks, their files, the kept count."""
+    """Record what needs no grading (missing, unreadable, unchanged) and mark the rest pending; return the tasks,
+    their files and the kept count."""
     tasks, hashes, kept = [], {}, 0
     for folder in folders:
         for ex in chosen:
@@ -157,6 +194,11 @@ def _plan(book: Gradebook, folders: list[Path], chosen: list[Exercise], *, force
                 continue
             task = Task(len(tasks), folder.name, ex.name, rel, str(feedback), exercise_seed, float(timeout))
             tasks.append(task)
+            # Pending, not the old grade: an interrupted run must not show a grade of another file or seed,
+            # nor leave a forced run's old grades looking final (a plain re-run would keep them).
+            max_score = book.max_scores.get(ex.name, old.max_score if old else None)
+            book.put(folder.name, ex.name, Cell("pending", 0.0, max_score, rel, None, exercise_seed,
+                                                message=f"{rel} was handed in but is not graded yet."))
             hashes[task.id] = (rel, sha)
     return tasks, hashes, kept
 
@@ -203,10 +245,11 @@ def _run(tasks: list[Task], hashes: dict, book: Gradebook, size: int, exercises:
     def ready(hello: dict) -> None:
         for name, points in hello.get("max_scores", {}).items():
             book.max_scores[name] = float(points)
+        book.fill_max_scores()  # pending cells too say "out of", should the run be interrupted
 
     replies = grade_in_workers(tasks, workers=size, exercises=exercises, cwd=str(book.submissions), tag=str(book.out),
                                on_ready=ready, on_start=started)
-    with progress, _sigterm_as_interrupt(), contextlib.closing(replies):
+    with progress, contextlib.closing(replies):
         for task, reply in replies:
             rel, sha = hashes[task.id]
             cell = _cell(reply, rel, sha, task.seed, book.max_scores.get(task.exercise))
@@ -235,27 +278,7 @@ def _fill_max_scores(book: Gradebook, chosen: list[Exercise]) -> None:
     for ex in chosen:
         if ex.name not in book.max_scores:  # no worker ran this time, and none before: ask the checks
             book.max_scores[ex.name] = float(sum(s.points for s in ex.checks()))
-    for row in book.cells.values():
-        for name, cell in row.items():
-            if cell.max_score is None and name in book.max_scores:
-                row[name] = replace(cell, max_score=book.max_scores[name])
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM stops the batch like Ctrl-C: workers and their sandboxes are ended, the gradebook kept."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    book.fill_max_scores()
 
 
 def _result(book: Gradebook, submissions: Path, out: Path, graded: int, kept: int, retry: int, workers: int,
@@ -264,7 +287,7 @@ def _result(book: Gradebook, submissions: Path, out: Path, graded: int, kept: in
     rows = tuple(StudentRow(s, tuple((ex, book.cells[s][ex]) for ex in names if ex in book.cells[s]), book.total(s))
                  for s in book.students())
     return BatchResult(submissions, out, tuple(names), tuple((ex, book.max_scores.get(ex)) for ex in names), rows,
-                       graded, kept, retry, workers, duration)
+                       graded, kept, retry, workers, duration, book.count("pending"))
 
 
 def print_batch(result: BatchResult, console: Console) -> None:
@@ -293,4 +316,9 @@ def print_batch(result: BatchResult, console: Console) -> None:
     if result.retry:
         console.print(Text(f"{result.retry} could not be graded this time (see above); run the same command again.",
                            style="bold yellow"))
+    if result.pending:  # left by an interrupted run, in exercises this run was not asked to grade
+        names = ", ".join(sorted({ex for row in result.rows for ex, c in row.cells if c.status == "pending"},
+                                 key=lambda n: (len(n), n)))
+        console.print(Text(f"{result.pending} still pending from an interrupted run ({names}); "
+                           f"run the batch again with these exercises.", style="bold yellow"))
     console.print(f"Gradebook: {result.out / 'grades.csv'}, grades.json; feedback: {result.out / 'feedback'}/")

@@ -8,6 +8,7 @@ they land. A worker that dies or hangs is replaced, and its task comes back as a
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import queue
@@ -214,3 +215,20 @@ def grade_in_workers(tasks: list[Task], *, workers: int, exercises: list[str], c
 def default_workers() -> int:
     """One worker per core."""
     return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM stops the batch like Ctrl-C: workers and their sandboxes are ended, the gradebook kept."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..errors import ToolError
@@ -15,7 +15,7 @@ from ..files import write_atomic
 
 SCHEMA = 1
 JSON_NAME, CSV_NAME = "grades.json", "grades.csv"
-CELL_STATUSES = ("ok", "missing", "error")
+CELL_STATUSES = ("ok", "missing", "error", "pending")
 # A spreadsheet runs a cell starting with these as a formula; folder names come from students.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -24,7 +24,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class Cell:
     """One student's result on one exercise."""
 
-    status: str  # ok (graded, whatever the score) | missing (no file) | error (not gradable: see message)
+    # ok (graded, whatever the score) | missing (nothing handed in) | error (not gradable: see message)
+    # | pending (handed in, not graded yet: a batch was interrupted before its turn)
+    status: str
     score: float = 0.0
     max_score: float | None = None
     file: str = ""  # the graded file, relative to the submissions folder
@@ -105,6 +107,13 @@ class Gradebook:
                             f"pass another --out.")
         return book
 
+    def fill_max_scores(self) -> None:
+        """Give each cell without a maximum its exercise's, where known: totals read as "out of"."""
+        for row in self.cells.values():
+            for name, cell in row.items():
+                if cell.max_score is None and name in self.max_scores:
+                    row[name] = replace(cell, max_score=self.max_scores[name])
+
     def get(self, student: str, exercise: str) -> Cell | None:
         """The recorded cell, or None."""
         return self.cells.get(student, {}).get(exercise)
@@ -123,6 +132,10 @@ class Gradebook:
     def students(self) -> list[str]:
         """Every student with a row, sorted without regard to case."""
         return sorted(self.cells, key=lambda s: (s.casefold(), s))
+
+    def count(self, status: str) -> int:
+        """How many cells have this status."""
+        return sum(c.status == status for row in self.cells.values() for c in row.values())
 
     def total(self, student: str) -> float:
         """The sum of a student's scores."""
@@ -145,7 +158,7 @@ class Gradebook:
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     def to_csv(self) -> str:
-        """One row per student: a score (or missing / error) per exercise, and the total."""
+        """One row per student: a score (or missing / error / pending) per exercise, and the total."""
         exercises = self.exercises()
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -165,9 +178,9 @@ def _cell(raw: dict) -> Cell:
 
 
 def _csv_cell(cell: Cell | None) -> str:
-    if cell is None or cell.status == "missing":
-        return "missing"
-    return _points(cell.score) if cell.status == "ok" else "error"
+    if cell is None:  # an exercise no batch examined for this student: "missing" would claim nothing was handed in
+        return ""
+    return _points(cell.score) if cell.status == "ok" else cell.status
 
 
 def _points(value: float) -> str:
