@@ -62,6 +62,7 @@ def autograde(root: Path) -> int:
     from ..grading.engine import grade_exercise
     from ..files import write_atomic
     from ..report import plain_text, to_gradescope
+    from ..report.gradescope import gradescope_message
 
     try:
         config = _read_config(root / "source" / CONFIG)
@@ -73,15 +74,15 @@ def autograde(root: Path) -> int:
         print(plain_text(report), flush=True)  # the instructors' log
     except GraderSetupError as e:  # the autograder's image, not the student: say so to both
         print(f"Not graded, the autograder is misconfigured: {e}", flush=True)
-        text = _zero(f"The autograder is misconfigured ({e.cause}), so nothing was graded. This is not a verdict "
-                     f"on your code: please tell your instructor.")
+        text = gradescope_message(f"The autograder is misconfigured ({e.cause}), so nothing was graded. This is "
+                                  f"not a verdict on your code: please tell your instructor.")
     except ToolError as e:
         print(f"Not graded: {e}", flush=True)
-        text = _zero(str(e))
+        text = gradescope_message(str(e))
     except Exception as e:  # a grader bug: the student still gets an answer, the instructor the traceback
         traceback.print_exc()
-        text = _zero(f"The autograder failed ({type(e).__name__}: {e}), so nothing was graded. "
-                     f"This is not a verdict on your code: please tell your instructor.")
+        text = gradescope_message(f"The autograder failed ({type(e).__name__}: {e}), so nothing was graded. "
+                                  f"This is not a verdict on your code: please tell your instructor.")
     write_atomic(root / "results" / "results.json", text)
     return 0
 
@@ -94,11 +95,6 @@ def _read_config(path: Path) -> dict:
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ToolError(f"The autograder's settings ({path}) are missing or broken ({e}); "
                         f"please tell your instructor.") from None
-
-
-def _zero(message: str) -> str:
-    # Gradescope shows "output" to the student; its database refuses NUL characters.
-    return json.dumps({"score": 0.0, "output": message.replace("\0", "")}, indent=2) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

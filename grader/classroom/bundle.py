@@ -80,7 +80,7 @@ status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
     mkdir -p "$ROOT/results"
     message="The autograder could not start (exit status $status), so nothing was graded. Tell your instructor."
-    printf '{{"score": 0.0, "output": "%s"}}\\n' "$message" > "$ROOT/results/results.json"
+    printf '{{"score": 0.0, "output": "%s", "output_format": "text"}}\\n' "$message" > "$ROOT/results/results.json"
 fi
 exit 0
 """

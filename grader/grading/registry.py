@@ -108,7 +108,7 @@ def _run(spec: CheckSpec, ctx) -> CheckResult:
                            "The sandbox caps how many processes your code may start; none of the exercises needs any.",
                            traceback=info.traceback)
         return _result(spec, "error", f"{e.target} raised {info.type}: {info.message}{where}",
-                       e.hint or "Run your file on a small example to reproduce it; -v shows the full traceback.",
+                       e.hint or "Run your file on a small example to reproduce it.",
                        traceback=info.traceback)
     except CallTimeout as e:
         return _result(spec, "timeout", f"{e.target} did not return within {e.seconds:g} s; the call was stopped",
