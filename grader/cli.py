@@ -70,7 +70,13 @@ class ExerciseGroup(click.Group):
 def _console(file=None):
     from rich.console import Console
 
-    return Console(file=file, highlight=False, soft_wrap=False)
+    from .report.text import TrimmedLines
+
+    stream = file or sys.stdout
+    console = Console(file=stream, highlight=False, soft_wrap=False)
+    if console.is_terminal:
+        return console
+    return Console(file=TrimmedLines(stream), highlight=False, soft_wrap=False)  # piped: no padding to 80 columns
 
 
 def grading_options(fn):
@@ -82,7 +88,7 @@ def grading_options(fn):
                      "or $CNN_GRADE_SEED)."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                      help="Report format; json, junit and gradescope print exactly that document."),
-        click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        click.option("--out", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Write the report to this file (the text report still goes to the terminal)."),
         timeout_option,
         click.option("--total-timeout", type=SECONDS, default=LIMITS.total_timeout, show_default=True,
@@ -96,22 +102,21 @@ def grading_options(fn):
     return fn
 
 
-def _emit(reports, fmt: str, output: Path | None, verbose: bool) -> None:
+def _emit(reports, fmt: str, output: Path | None, verbose: bool, missing=None) -> None:
+    """Show the reports; `missing` (a list, for `cnn-grade all`) makes one course document of them."""
     from .files import write_atomic
-    from .report import FORMATS as RENDER, plain_text, print_report, print_summary
+    from .report import COURSE_FORMATS, FORMATS as RENDER, plain_text, print_report, print_summary
 
     if fmt == "text" or output is not None:
         console = _console()
         for report in reports:
             print_report(report, console, verbose=verbose)
-        if len(reports) > 1:
-            print_summary(reports, console)
+        if missing is not None:
+            print_summary(reports, console, missing)
     if fmt == "text" and output is not None:
         write_atomic(output, "".join(plain_text(report, verbose=verbose) for report in reports))
     elif fmt != "text":
-        if len(reports) != 1:
-            raise ToolError(f"--format {fmt} describes one exercise; grade them one at a time.")
-        text = RENDER[fmt](reports[0])
+        text = RENDER[fmt](reports[0]) if missing is None else COURSE_FORMATS[fmt](reports, missing)
         if output is not None:
             write_atomic(output, text)
         else:
@@ -192,12 +197,13 @@ def show(exercise):
 @cli.command("all")
 @grading_options
 def grade_all(device, seed, fmt, output, timeout, total_timeout, memory_mb, verbose):
-    """Grade every exercise whose file exists, then print a summary."""
-    from .coursework.course import grade_course
+    """Grade every exercise whose file exists, then print a summary (json, junit, gradescope: one document)."""
+    from .coursework.course import grade_course, missing_exercises
 
+    missing = missing_exercises()
     reports = grade_course(seed=seed, device=device, timeout=timeout, total_timeout=total_timeout, memory_mb=memory_mb)
-    _emit(reports, fmt, output, verbose)
-    sys.exit(0 if all(r.all_passed for r in reports) else 1)
+    _emit(reports, fmt, output, verbose, missing=missing)
+    sys.exit(0 if all(r.all_passed for r in reports) and not missing else 1)
 
 # -- instructors ------------------------------------------------------------------------------
 # Each command below calls one keyword-only function; the work lives in its own module.
@@ -263,16 +269,16 @@ def batch_command(submissions, out, workers, exercises, force, seed, timeout):
     """Grade a folder of students (one sub-folder each) into a gradebook.
 
     Exit code 0 when every cell is graded (whatever the scores), 1 when some could not be
-    graded this time (run again to finish), 2 for a tool error.
+    graded this time or an interrupted run left cells pending (run again to finish), 2 for a tool error.
     """
-    from .classroom.batch import grade_batch, print_batch
+    from .classroom.batch import BatchInterrupted, grade_batch, print_batch
 
     console = _console()
-    try:  # Ctrl-C or SIGTERM: every finished cell is already saved
+    try:  # Ctrl-C or SIGTERM: every finished cell is saved, the rest is marked pending
         result = grade_batch(submissions, out=out, workers=workers, exercises=exercises or None, force=force,
                              seed=seed, timeout=timeout, console=console)
-    except KeyboardInterrupt:
-        click.echo("Interrupted: the gradebook keeps what was graded; run the same command again to resume.", err=True)
+    except BatchInterrupted as e:
+        click.echo(e.advice, err=True)  # names the command that resumes (without --force after a forced run)
         sys.exit(130)
     print_batch(result, console)
     sys.exit(0 if result.complete else 1)

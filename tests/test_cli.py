@@ -176,7 +176,9 @@ def test_all_grades_every_exercise_and_sums_up(stubs):
     shutil.copy(REPO / "solutions/exercise1.py", stubs / "exercises/exercise1.py")
     result = run(["all"], stubs)
     assert result.exit_code == 1  # exercise2 is still a stub
-    assert "Total: 19.0 / 33.0" in result.stdout
+    # Exercises 3-5 have no file: listed with their points, not left out of the total.
+    assert "Total: 19.0 / 83.0" in result.stdout
+    assert result.stdout.count("no file") == 3 and "exercises/exercise3.py" in result.stdout
 
 
 def test_real_subprocess_first_run_and_json(stubs, keys):
@@ -225,3 +227,51 @@ def test_an_unwritable_score_cache_never_costs_the_report(stubs, monkeypatch, tm
     result = run(["exercise1"], stubs)
     assert result.exit_code == 1, result.output  # graded: the stub fails its checks, no tool error
     assert "Score: 0.0 / 19.0" in result.output and "Cannot write" not in result.output
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit", "gradescope"])
+def test_all_writes_one_document_for_every_exercise(keys, fmt):
+    result = run(["all", "--format", fmt], keys)
+    assert result.exit_code == 1, result.output  # exercises 3-5 have no file
+    if fmt == "junit":
+        root = ET.fromstring(result.stdout)
+        suites = {s.get("name"): s for s in root.iter("testsuite")}
+        assert set(suites) == {f"cnn-grade.exercise{n}" for n in range(1, 6)}
+        missing = suites["cnn-grade.exercise3"].find("testcase/failure")
+        assert missing is not None and "exercises/exercise3.py" in missing.get("message")
+        return
+    data = json.loads(result.stdout)
+    if fmt == "json":
+        assert [e["exercise"] for e in data["exercises"]] == ["exercise1", "exercise2"]
+        assert [m["exercise"] for m in data["missing"]] == ["exercise3", "exercise4", "exercise5"]
+        assert (data["score"], data["max_score"]) == (33.0, 83.0)
+    else:
+        assert data["score"] == 33.0
+        assert sum(t["max_score"] for t in data["tests"]) == 83.0
+
+
+@pytest.mark.parametrize("option", ["--out", "--output"])
+def test_out_names_the_report_file_and_output_stays_an_alias(keys, option):
+    out = keys / "report.json"
+    result = run(["exercise2", "--format", "json", option, str(out)], keys)
+    assert result.exit_code == 0
+    assert json.loads(out.read_text())["score"] == 14.0
+
+
+def test_piped_text_has_no_trailing_padding(tmp_path):
+    folder = course_folder(tmp_path, "exercises/exercise1.py")
+    piped = subprocess.run([sys.executable, "-m", "grader", "exercise1"], cwd=folder, capture_output=True, text=True,
+                           env={**os.environ, "COLUMNS": "80"})
+    assert piped.returncode == 1 and "Score: 0.0 / 19.0" in piped.stdout
+    assert [line for line in piped.stdout.splitlines() if line != line.rstrip()] == []
+
+
+def test_a_syntax_error_is_said_once_where_it_is_shown(tmp_path):
+    bad = tmp_path / "broken.py"
+    bad.write_text("import numpy as np\n\ndef conv2d(x, weight):\n    return x +\n")
+    result = run(["exercise1", "--file", str(bad)], tmp_path)
+    assert result.stdout.count("SyntaxError") == 1
+    assert "above" not in result.stdout
+    assert "All 14 checks" in result.stdout
+    # The table lists the checks; the block under it does not list them again.
+    assert result.stdout.count("computes with NumPy alone") == 1

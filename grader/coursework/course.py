@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import NoSubmission, ToolError
 from ..grading.exercises import Exercise, all_exercises
-from ..grading.results import Report
+from ..grading.results import MissingExercise, Report
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,18 @@ def grade_course(*, seed: int | None = None, device: str = "cpu", **limits) -> l
     if not reports:
         raise ToolError("No exercise files found: run cnn-grade from your course folder (the one holding exercises/).")
     return reports
+
+
+def missing_exercises() -> list[MissingExercise]:
+    """The exercises with no file found from here: `all` reports them as failing, not as absent."""
+    from ..grading.submission import locate
+
+    missing = []
+    for ex in all_exercises():
+        try:
+            locate(ex)
+        except NoSubmission:
+            missing.append(MissingExercise(ex.name, ex.title, ex.points(), f"exercises/{ex.name}.py"))
+        except ToolError:
+            pass  # both files edited: grading it says so
+    return missing

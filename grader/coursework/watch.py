@@ -55,7 +55,7 @@ def watch_exercise(exercise: str, *, submission: str | Path | None = None, seed:
     # Taken before each run, so a save during the run is seen as a change once it ends.
     seen = signature(path)
     # The first run also warms this process up: torch, the check module and the references.
-    _show(grade(), console, shown, verbose, on_report)
+    _show(grade(), console, shown, verbose, on_report, seen)
     while True:
         seen = _next_change(path, seen, stop, console, shown)
         if seen is None:
@@ -68,7 +68,7 @@ def watch_exercise(exercise: str, *, submission: str | Path | None = None, seed:
                 _header(console, shown)
                 console.print(Text(str(e), style="red"))
             continue
-        _show(report, console, shown, verbose, on_report)
+        _show(report, console, shown, verbose, on_report, seen)
 
 
 def signature(path: Path, previous: Signature | None = None) -> Signature | None:
@@ -110,14 +110,24 @@ def _next_change(path: Path, seen: Signature | None, stop: threading.Event, cons
 
 
 def _show(report: Report, console: Console, shown: str, verbose: bool,
-          on_report: Callable[[Report], None] | None) -> None:
-    """Replace the screen with the new report, then tell the hook."""
+          on_report: Callable[[Report], None] | None, saved: Signature | None) -> None:
+    """Replace the screen with the new report and a status line under it, then tell the hook."""
     record(report)  # so `cnn-grade list` knows the latest score
     _header(console, shown)
     print_report(report, console, verbose=verbose)
+    console.print()
+    console.print(status_line(shown, saved, report), soft_wrap=True)
     console.file.flush()
     if on_report is not None:
         on_report(report)
+
+
+def status_line(shown: str, saved: Signature | None, report: Report) -> Text:
+    """The last line on screen, where the eye lands after a long report: file, save, grading time, how to stop."""
+    when = time.strftime("%H:%M:%S", time.localtime(saved[0] / 1e9)) if saved else "?"
+    return Text.assemble(("watching ", "dim"), (shown, "bold"), ("  ·  saved ", "dim"), when,
+                         ("  ·  graded in ", "dim"), f"{report.duration:.1f} s",
+                         ("  ·  ", "dim"), f"{report.score:g}/{report.max_score:g}", ("  ·  Ctrl-C to stop", "dim"))
 
 
 def _header(console: Console, shown: str) -> None:

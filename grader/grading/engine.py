@@ -10,7 +10,7 @@ from pathlib import Path
 from . import submission as submissions
 from .context import Context
 from ..errors import ToolError
-from .exercises import resolve
+from .exercises import Exercise, resolve
 from .limits import DEFAULT, Limits
 from .registry import run_check
 from .results import CheckResult, Report
@@ -82,7 +82,7 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
 
     sandbox, output, truncated, limits = None, "", False, ()
     device = resolve_device(device)  # free for "cpu"; the child must know its device before it starts
-    if not sub.problems:
+    if not sub.problems and not sub.empty:
         # Start the child first: it imports its libraries while this process imports torch below.
         sandbox = Sandbox(sub.source, str(path), imports=ex.child_imports, blocked=ex.blocked,
                           memory_mb=memory_mb, timeout=timeout, relabel=sub.relabel, device=device,
@@ -90,10 +90,14 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
         sandbox.start()
     try:
         specs = select_checks(ex.checks(), checks)
+        # The file cannot run (a syntax error, a refused import) or has no code yet: every check gets the
+        # whole explanation (with the caret under the line), so the report says it once, in one block.
         if sub.problems:
-            summary = sub.problems[0].splitlines()[0]
-            results = [CheckResult(s.name, s.title, "error", 0.0, s.points, f"not run: {summary}",
-                                   "Fix the problem above, then grade again.") for s in specs]
+            results = [CheckResult(s.name, s.title, "error", 0.0, s.points, f"not run: {sub.problems[0]}",
+                                   "Fix this, then grade again.") for s in specs]
+        elif sub.empty:
+            results = [CheckResult(s.name, s.title, "failed", 0.0, s.points, f"not run: {empty_note(ex, path)}")
+                       for s in specs]
         else:
             results = [run_within(deadline, total_timeout, s, Context(
                 sandbox, seed=seed, device=device, check_name=s.name, place=sub.place,
@@ -103,11 +107,19 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
             sandbox.close()
             output, truncated = sandbox.output  # complete only once the child is gone
             limits = sandbox.limits_in_force(total=total_timeout)
-    notes = sub.problems + sub.notes
+    notes = sub.problems[1:] + sub.notes
     if sandbox is not None and sandbox.stragglers:
         notes += (f"Your code left {sandbox.stragglers} process(es) running; they were ended with the run.",)
     return Report(ex.name, ex.title, str(path), seed, device, tuple(results), output, truncated,
                   notes=notes, duration=time.perf_counter() - started, limits=limits)
+
+
+def empty_note(exercise: Exercise, path: Path) -> str:
+    """What to do about a file with no code yet: which names to write, and where."""
+    where = "its code cells" if path.suffix == ".ipynb" else "it"
+    what = ", ".join(exercise.functions) or "your code"
+    return (f"{path.name} has no code yet, so no check could run: write {what} in {where} "
+            f"as the exercise's statement describes, save, and grade again.")
 
 
 def run_within(deadline: float | None, total: float | None, spec, ctx: Context) -> CheckResult:

@@ -13,7 +13,7 @@ from rich.style import Style
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from grader.grading.results import STATUS_KINDS, CheckResult, Figure, Heatmap, Report, Table
+from grader.grading.results import STATUS_KINDS, CheckResult, Figure, Heatmap, MissingExercise, Report, Table
 
 MARKS = {name: (kind.symbol, kind.colour) for name, kind in STATUS_KINDS.items()}
 STATUS_WORDS = {name: kind.words for name, kind in STATUS_KINDS.items()}
@@ -35,7 +35,7 @@ def print_report(report: Report, console: Console, *, verbose: bool = False) -> 
     console.print(_header(report))
     console.print(_checks_table(report.checks))
     for group in _groups(report.checks):
-        _print_check_details(group, console, verbose=verbose)
+        _print_check_details(group, console, verbose=verbose, every=len(group) == len(report.checks) > 1)
     if report.notes:
         console.print()
         for note in report.notes:
@@ -75,10 +75,10 @@ def _plain_lines(console: Console) -> str:
     return "".join(line.rstrip() + "\n" for line in console.file.getvalue().splitlines())  # rich pads table rows
 
 
-def print_summary(reports: Iterable[Report], console: Console) -> None:
-    """Print one line per graded exercise and the total, for `cnn-grade all`."""
-    reports = list(reports)
-    if not reports:
+def print_summary(reports: Iterable[Report], console: Console, missing: Iterable[MissingExercise] = ()) -> None:
+    """Print one line per exercise (graded, or without a file) and the total, for `cnn-grade all`."""
+    reports, missing = list(reports), list(missing)
+    if not reports and not missing:
         console.print(Text("No exercises were graded."))
         return
     table = RichTable(show_edge=False, pad_edge=False)
@@ -95,17 +95,54 @@ def print_summary(reports: Iterable[Report], console: Console) -> None:
             Text(_points(report.max_score)),
             _summary_status(report),
         )
+    for gap in missing:
+        table.add_row(Text(gap.exercise), _student(gap.title), Text("0"), Text(_points(gap.max_score)),
+                      Text(f"no file ({gap.path})", style="dim"))
     console.print(table)
     score = sum(r.score for r in reports)
-    max_score = sum(r.max_score for r in reports)
+    max_score = sum(r.max_score for r in reports) + sum(gap.max_score for gap in missing)
     complete = sum(r.all_passed for r in reports)
     console.print(
         Text(
             f"Total: {_total(score)} / {_total(max_score)}"
-            f"  ({complete} of {len(reports)} exercises fully passed)",
+            f"  ({complete} of {len(reports) + len(missing)} exercises fully passed)",
             style="bold",
         )
     )
+
+
+class TrimmedLines:
+    """A text stream that drops the spaces rich pads lines with (tables fill the console's width).
+
+    For output that is piped or redirected: a terminal never shows the padding, a file or a
+    CI log keeps every space of it.
+    """
+
+    def __init__(self, stream) -> None:
+        self.stream, self._line = stream, ""
+
+    def write(self, text: str) -> int:
+        lines = (self._line + text).split("\n")
+        self._line = lines.pop()
+        if lines:
+            self.stream.write("".join(line.rstrip() + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._line:
+            self.stream.write(self._line)
+            self._line = ""
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", None) or "utf-8"
 
 
 def _header(report: Report) -> Text:
@@ -154,7 +191,8 @@ def _groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
     return list(groups.values())
 
 
-def _print_check_details(group: list[CheckResult], console: Console, *, verbose: bool, cli_advice: bool = True) -> None:
+def _print_check_details(group: list[CheckResult], console: Console, *, verbose: bool, cli_advice: bool = True,
+                         every: bool = False) -> None:
     check = group[0]
     mark, color = MARKS[check.status]
     console.print()
@@ -169,10 +207,12 @@ def _print_check_details(group: list[CheckResult], console: Console, *, verbose:
         )
     else:
         score, total = sum(c.score for c in group), sum(c.max_score for c in group)
-        console.print(Text.assemble((f"{mark} ", color), (f"{len(group)} checks", "bold"),
+        # Every check for one reason (the file does not load, has no code yet): the table above lists them.
+        count = f"All {len(group)} checks" if every else f"{len(group)} checks"
+        console.print(Text.assemble((f"{mark} ", color), (count, "bold"),
                                     (f" — {STATUS_WORDS[check.status]} for the same reason, ", color),
-                                    f"{_points(score)}/{_points(total)} points:"))
-        for other in group:
+                                    f"{_points(score)}/{_points(total)} points" + ("" if every else ":")))
+        for other in () if every else group:
             console.print(Padding(_student(f"· {other.title}"), (0, 0, 0, INDENT), expand=False))
     body: list[RenderableType] = []
     if check.message:

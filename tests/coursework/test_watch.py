@@ -83,6 +83,19 @@ def test_first_report_at_start_then_a_fixed_file_scores_higher(watcher, student_
     assert watcher.screen.getvalue().count("Score:") == 2
 
 
+def test_the_last_line_says_the_file_its_save_the_grading_time_and_how_to_stop(watcher, student_file):
+    watcher.next()
+    saved = student_file.with_suffix(".tmp")  # saved by rename, as many editors do, with a known time
+    saved.write_text(KEY)
+    os.utime(saved, (time.time(), time.mktime((2026, 3, 4, 13, 14, 15, 0, 0, -1))))
+    os.replace(saved, student_file)
+    report = watcher.next()
+    # A long report scrolls the header away: the status line is the last thing on screen.
+    last = watcher.screen.getvalue().rstrip("\n").splitlines()[-1]
+    assert "exercise1.py" in last and "saved 13:14:15" in last and "Ctrl-C to stop" in last
+    assert f"graded in {report.duration:.1f} s" in last and "19/19" in last
+
+
 def test_a_syntax_error_mid_edit_is_shown_and_watching_goes_on(watcher, student_file):
     watcher.next()
     student_file.write_text(KEY.replace("def conv2d(", "def conv2d((", 1))

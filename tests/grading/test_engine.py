@@ -6,9 +6,15 @@ import shutil
 import sys
 import textwrap
 
+import nbformat
 import pytest
+from click.testing import CliRunner
+from nbformat import v4
 
+from grader.cli import cli
 from grader.grading.engine import grade_exercise
+from grader.grading.exercises import resolve
+from grader.instructor.notebook_writer import grading_cell
 from tests.conftest import REPO
 
 KEY1 = (REPO / "solutions/exercise1.py").read_text()
@@ -97,10 +103,35 @@ def test_error_at_import_fails_every_check_with_the_reason(tmp_path):
     assert all("ZeroDivisionError" in c.message and "line 3" in c.message for c in report.checks)
 
 
-def test_empty_file_says_what_is_missing(tmp_path):
-    report = grade_exercise("exercise1", submission=write(tmp_path, "empty.py", ""))
+def test_code_without_the_function_says_what_is_missing(tmp_path):
+    report = grade_exercise("exercise1", submission=write(tmp_path, "no_conv.py", "import numpy as np\n"))
     assert report.score == 0
     assert all("defines no 'conv2d'" in c.message for c in report.checks)
+
+
+def no_code_notebook(*code: str) -> str:
+    """A notebook of markdown cells, and the given code cells (empty, comments, the grading cell)."""
+    cells = [v4.new_markdown_cell("# Exercise 1"), *(v4.new_code_cell(c) for c in code), v4.new_markdown_cell("done")]
+    return nbformat.writes(v4.new_notebook(cells=cells))
+
+
+@pytest.mark.parametrize("name, text", [
+    ("exercise1.py", ""),
+    ("exercise1.py", '"""My answer."""\n# to do\n\n'),
+    ("exercise1.ipynb", no_code_notebook()),
+    ("exercise1.ipynb", no_code_notebook("", "# later", "%matplotlib inline", grading_cell("exercise1", "exercise1.ipynb"))),
+])
+def test_a_file_with_no_code_yet_is_said_once_not_per_check(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    result = CliRunner().invoke(cli, ["exercise1", "--file", str(tmp_path / name)])
+    out = " ".join(result.output.split())
+    assert result.exit_code == 1, result.output  # a score of zero, not a tool error
+    assert "defines no" not in out and "-v" not in out and "traceback" not in out.lower()
+    checks = len(resolve("exercise1").checks())
+    assert f"All {checks} checks — failed for the same reason, 0/19 points" in out
+    assert out.count(f"not run: {name} has no code yet") == 1  # one block for every check
+    assert out.count("has no code yet") == 1  # said once, with what to write
+    assert "Score: 0.0 / 19.0" in out
 
 
 def test_refused_imports_stop_the_run_and_say_why(tmp_path):
@@ -112,7 +143,8 @@ def test_refused_imports_stop_the_run_and_say_why(tmp_path):
         """)
     report = grade_exercise("exercise1", submission=path)
     assert report.score == 0
-    assert any("__import__" in note for note in report.notes)
+    # Said in the checks' one shared message, not again in a note.
+    assert not any("__import__" in note for note in report.notes)
     assert all(c.message.startswith("not run: line 4: uses __import__") for c in report.checks)
 
 
