@@ -16,11 +16,12 @@ class NoSubmission(ToolError):
 class CheckFailed(Exception):
     """Raised by a check: the submission's behaviour is wrong. Carries the feedback."""
 
-    def __init__(self, message: str, hint: str = "", figures: tuple = ()):
+    def __init__(self, message: str, hint: str = "", figures: tuple = (), diagnosis: str = ""):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.figures = tuple(figures)
+        self.diagnosis = diagnosis  # the misconception named, as a stable id (e.g. "kernel_flipped")
 
 
 @dataclass(frozen=True)

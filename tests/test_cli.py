@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from grader.cli import cli
 from tests.conftest import REPO, course_folder
 
-CHECK_KEYS = {"name", "title", "status", "score", "max_score", "message", "hint"}
+CHECK_KEYS = {"name", "title", "status", "score", "max_score", "message", "hint", "diagnosis", "fingerprint"}
 # The console script installed beside this Python (PATH may lag behind, e.g. under pyenv).
 SCRIPT = next((str(p) for p in [Path(sys.executable).with_name("cnn-grade")] if p.exists()),
               shutil.which("cnn-grade") or "cnn-grade")

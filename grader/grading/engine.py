@@ -94,10 +94,10 @@ def grade_exercise(exercise: str, *, submission: str | Path | None = None, seed:
         # whole explanation (with the caret under the line), so the report says it once, in one block.
         if sub.problems:
             results = [CheckResult(s.name, s.title, "error", 0.0, s.points, f"not run: {sub.problems[0]}",
-                                   "Fix this, then grade again.") for s in specs]
+                                   "Fix this, then grade again.", diagnosis="cannot_load") for s in specs]
         elif sub.empty:
-            results = [CheckResult(s.name, s.title, "failed", 0.0, s.points, f"not run: {empty_note(ex, path)}")
-                       for s in specs]
+            results = [CheckResult(s.name, s.title, "failed", 0.0, s.points, f"not run: {empty_note(ex, path)}",
+                                   diagnosis="no_code") for s in specs]
         else:
             results = [run_within(deadline, total_timeout, s, Context(
                 sandbox, seed=seed, device=device, check_name=s.name, place=sub.place,
@@ -129,6 +129,7 @@ def run_within(deadline: float | None, total: float | None, spec, ctx: Context) 
         if left <= 0:
             return CheckResult(spec.name, spec.title, "timeout", 0.0, spec.points,
                                f"not run: the run's time limit ({total:g} s in all) was used up by earlier checks",
-                               "Make your code faster: the checks before this one took all the time.")
+                               "Make your code faster: the checks before this one took all the time.",
+                               diagnosis="timeout")
         ctx.timeout = min(ctx.timeout, max(left, 0.1))
     return run_check(spec, ctx)

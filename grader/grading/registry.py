@@ -85,6 +85,12 @@ def run_check(spec: CheckSpec, ctx) -> CheckResult:
     """Run one check; every way it can end becomes a CheckResult, never an exception."""
     started = time.perf_counter()
     result = _run(spec, ctx)
+    if not result.passed and not result.diagnosis:
+        # A failure that named no misconception is "this check's behaviour is wrong"; the rest say what stopped them.
+        result = replace(result, diagnosis=spec.name if result.status == "failed" else result.status)
+    if result.status == "failed":
+        fingerprint = getattr(ctx, "fingerprint", None)
+        result = replace(result, fingerprint=fingerprint() if callable(fingerprint) else "")
     return replace(result, duration=time.perf_counter() - started)
 
 
@@ -92,12 +98,13 @@ def _run(spec: CheckSpec, ctx) -> CheckResult:
     try:
         detail = spec.run(ctx)
     except CheckFailed as e:
-        return _result(spec, "failed", e.message, e.hint, figures=e.figures)
+        return _result(spec, "failed", e.message, e.hint, figures=e.figures, diagnosis=e.diagnosis)
     except StudentRaised as e:
         info = e.info
         if info.is_a("NotImplementedError"):
             return _result(spec, "failed", f"not implemented yet: {e.target} raises NotImplementedError",
-                           "Replace the `raise NotImplementedError` in your file with your code.")
+                           "Replace the `raise NotImplementedError` in your file with your code.",
+                           diagnosis="not_implemented")
         where = f" ({info.where})" if info.where else ""
         if info.is_a("MemoryError") or (info.is_a("RuntimeError") and "can't allocate memory" in info.message):
             return _result(spec, "memory", f"{e.target} ran out of memory (MemoryError){where}",

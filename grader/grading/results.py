@@ -54,7 +54,59 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
 
 
-Figure = Heatmap | Table
+Grid = tuple[tuple[float, ...], ...]  # one 2-D map, (H, W)
+
+
+@dataclass(frozen=True)
+class Maps:
+    """Pictures of 2-D maps side by side: a row per channel (or image), a column per kind.
+
+    Exercise 1: yours / expected / difference per output channel; exercise 3: the feature maps after
+    each block; exercise 4: the block's output difference. Only the HTML report draws them.
+    """
+
+    title: str
+    columns: tuple[str, ...]  # e.g. ("yours", "expected", "difference")
+    rows: tuple[tuple[str, tuple[Grid, ...]], ...]  # (row label, one map per column)
+    caption: str = ""  # the diagnosis under the pictures ("a lit border: padding")
+    diverging: tuple[str, ...] = ()  # columns drawn on a scale centred on zero (differences)
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Lines over training steps or epochs: learning curves, loss curves (HTML report only)."""
+
+    title: str
+    x_label: str
+    y_label: str
+    series: tuple[tuple[str, tuple[float, ...], tuple[float, ...]], ...]  # (label, x values, y values)
+    caption: str = ""
+    threshold: float | None = None  # a horizontal line the check judges against, if any
+
+
+@dataclass(frozen=True)
+class Bars:
+    """One bar per label, in one or more series (HTML report only): e.g. BatchNorm statistics drift per layer."""
+
+    title: str
+    labels: tuple[str, ...]
+    series: tuple[tuple[str, tuple[float, ...]], ...]  # (series label, one value per label)
+    y_label: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Receptive fields drawn on the input grid, the student's against the measured (HTML report only)."""
+
+    title: str
+    input_size: int  # the side of the square input grid
+    layers: tuple[tuple[str, int, int], ...]  # (layer name, student's receptive field, measured one)
+    caption: str = ""
+
+
+Figure = Heatmap | Table | Maps | Curves | Bars | Fields
+PICTURES = (Maps, Curves, Bars, Fields)  # drawn only where images can be shown (the HTML report)
 
 
 @dataclass(frozen=True)
@@ -71,6 +123,10 @@ class CheckResult:
     figures: tuple[Figure, ...] = ()
     traceback: str = ""  # the student's traceback, shown with -v
     duration: float = 0.0  # seconds the check took
+    # Stable id of the misconception a failure named ("kernel_flipped", "bn_after_relu"); for a failure
+    # that names none, the check's own name; for code that raised or ran out of time, the status.
+    diagnosis: str = ""
+    fingerprint: str = ""  # digest of what the student's code returned in a failed check (same wrong answers)
 
     @property
     def passed(self) -> bool:

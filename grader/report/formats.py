@@ -86,6 +86,8 @@ def _report_data(report: Report) -> dict:
                 "max_score": float(c.max_score),
                 "message": c.message,
                 "hint": c.hint,
+                "diagnosis": c.diagnosis,  # stable id of the misconception named ("" when passed)
+                "fingerprint": c.fingerprint,  # digest of the wrong outputs of a failed check ("" otherwise)
             }
             for c in report.checks
         ],

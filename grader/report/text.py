@@ -13,7 +13,7 @@ from rich.style import Style
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from grader.grading.results import STATUS_KINDS, CheckResult, Figure, Heatmap, MissingExercise, Report, Table
+from grader.grading.results import PICTURES, STATUS_KINDS, CheckResult, Figure, Heatmap, MissingExercise, Report, Table
 
 MARKS = {name: (kind.symbol, kind.colour) for name, kind in STATUS_KINDS.items()}
 STATUS_WORDS = {name: kind.words for name, kind in STATUS_KINDS.items()}
@@ -235,6 +235,8 @@ def _differ(group: list[CheckResult]) -> bool:
 
 
 def _figure(figure: Figure, width: int, *, plain: bool) -> list[RenderableType]:
+    if isinstance(figure, PICTURES):  # pictures are for the HTML report (--format html); the text says it all
+        return []
     if isinstance(figure, Table):
         return [_table_figure(figure)]
     if isinstance(figure, Heatmap):
