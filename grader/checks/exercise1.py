@@ -11,6 +11,7 @@ from ..grading import references as ref
 from ..grading.compare import as_array, as_float64, close, tolerance, where_different
 from ..errors import CheckFailed, StudentRaised
 from ..grading.registry import check
+from ..grading.results import Grid, Maps
 
 
 @dataclass(frozen=True)
@@ -78,52 +79,99 @@ def shape_feedback(case: Case, got: tuple) -> CheckFailed:
     msg = f"For {case.describe()} your output has shape {got}; expected {want}."
     if got == (want[1], want[2], want[0]) and got != want:
         return CheckFailed(msg, "That is channels-last, (H_out, W_out, C_out). PyTorch's layout is channels-first: "
-                                "return (C_out, H_out, W_out), one feature map per filter.")
+                                "return (C_out, H_out, W_out), one feature map per filter.", diagnosis="channels_last")
     if len(got) != 3:
-        return CheckFailed(msg, "Return a 3-D array (C_out, H_out, W_out): one 2-D feature map per output channel.")
+        return CheckFailed(msg, "Return a 3-D array (C_out, H_out, W_out): one 2-D feature map per output channel.",
+                           diagnosis="output_not_3d")
     if got[0] != c_out:
-        return CheckFailed(msg, f"The first axis must count the filters: weight.shape[0] = {c_out}.")
+        return CheckFailed(msg, f"The first axis must count the filters: weight.shape[0] = {c_out}.",
+                           diagnosis="channel_axis_wrong")
     if (ph or pw) and got[1:] == (size(h, 0, kh, sh), size(w, 0, kw, sw)):
-        return CheckFailed(msg, f"That is the size without padding: did you ignore padding? {formulas}.")
+        return CheckFailed(msg, f"That is the size without padding: did you ignore padding? {formulas}.",
+                           diagnosis="padding_ignored")
     if (sh > 1 or sw > 1) and got[1:] == (size(h, ph, kh, 1), size(w, pw, kw, 1)):
-        return CheckFailed(msg, f"That is the size for stride 1: did you ignore stride? {formulas}.")
+        return CheckFailed(msg, f"That is the size for stride 1: did you ignore stride? {formulas}.",
+                           diagnosis="stride_ignored")
     if got[1:] == (-(-(h + 2 * ph - kh) // sh) + 1, -(-(w + 2 * pw - kw) // sw) + 1):
-        return CheckFailed(msg, f"You rounded up; the output size rounds down (floor division). {formulas}.")
+        return CheckFailed(msg, f"You rounded up; the output size rounds down (floor division). {formulas}.",
+                           diagnosis="size_rounded_up")
     if all(abs(g - e) == 1 or g == e for g, e in zip(got[1:], want[1:])):
         return CheckFailed(msg, f"Off by one in the output size: the formula ends in + 1 "
-                                f"(the first window position counts too). {formulas}.")
+                                f"(the first window position counts too). {formulas}.",
+                           diagnosis="size_off_by_one")
     return CheckFailed(msg, f"The output size follows {formulas}.")
 
 
 def value_feedback(case: Case, out: np.ndarray) -> CheckFailed:
-    """Compare a wrong output with known-wrong variants and name the misconception."""
+    """Compare a wrong output with known-wrong variants and name the misconception (with pictures of it)."""
     c_out, _, kh, kw = case.weight.shape
     msg = f"For {case.describe()} your values differ from F.conv2d."
+    want = case.expected()
     variants = [
-        (dict(weight=case.weight[:, :, ::-1, ::-1].copy()),
+        (dict(weight=case.weight[:, :, ::-1, ::-1].copy()), "kernel_flipped",
          "Your output equals a true convolution: you flipped the kernel. PyTorch's Conv2d computes "
          "cross-correlation: slide the kernel over the input as it is, without flipping it."),
-        (dict(weight=case.weight.transpose(0, 1, 3, 2).copy()) if kh == kw else None,
+        (dict(weight=case.weight.transpose(0, 1, 3, 2).copy()) if kh == kw else None, "kernel_transposed",
          "Your output matches the kernel transposed: you index weight[..., j, i] where you mean weight[..., i, j] "
          "(rows of the kernel go along H, columns along W)."),
-        (dict(bias=None) if case.bias is not None else None,
+        (dict(bias=None) if case.bias is not None else None, "bias_ignored",
          "Your output matches the result without bias: add bias[c] to every value of output channel c."),
     ]
-    for change, hint in variants:
+    for change, diagnosis, hint in variants:
         if change is not None and close(out, case.expected(**change), case.x.dtype):
-            return CheckFailed(msg, hint)
+            return CheckFailed(msg, hint, (output_maps(out, want, diagnosis),), diagnosis=diagnosis)
     (ph, pw) = ref.pair(case.padding)
     if ph or pw:  # padding with something other than zeros: edge copies are the classic slip
         padded = np.pad(case.x, ((0, 0), (ph, ph), (pw, pw)), mode="edge")
         if close(out, ref.conv2d(padded, case.weight, case.bias, case.stride, 0), case.x.dtype):
             return CheckFailed(msg, "Your output matches padding with copies of the edge pixels. "
-                                    "Pad with zeros (np.pad's default mode='constant').")
-    text, figures = where_different(out, case.expected(), case.x.dtype)
-    diff = np.abs(as_float64(out) - case.expected())
-    hint = "Work one output value out by hand: the sum over input channels and kernel positions of x times weight."
+                                    "Pad with zeros (np.pad's default mode='constant').",
+                               (output_maps(out, want, "edge_padding"),), diagnosis="edge_padding")
+    text, figures = where_different(out, want, case.x.dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(as_float64(out) - want)
+    hint, diagnosis = ("Work one output value out by hand: the sum over input channels and kernel positions of x "
+                       "times weight."), ""
     if diff.ndim == 3 and diff.shape[1] > 2 and diff.shape[2] > 2 and diff[:, 1:-1, 1:-1].max() <= 1e-6 * max(1, diff.max()):
         hint = "Only the border of the map is wrong: look at how you pad (zeros, p on each side) and where your windows start."
-    return CheckFailed(f"{msg} {text}", hint, figures)
+        diagnosis = "border_wrong"
+    # The heat map stays first: the text report draws it; the Maps are for the HTML report.
+    return CheckFailed(f"{msg} {text}", hint, (*figures, output_maps(out, want, diagnosis)), diagnosis=diagnosis)
+
+
+# What each value diagnosis looks like in the pictures: the caption under yours / expected / difference.
+CAPTIONS = {
+    "kernel_flipped": "A mirrored pattern: the kernel is flipped (a true convolution, not cross-correlation).",
+    "kernel_transposed": "A transposed pattern: the kernel's rows and columns are swapped.",
+    "bias_ignored": "A constant offset in each channel: the bias is missing.",
+    "edge_padding": "A lit border: padding with copies of the edge pixels, not zeros.",
+    "border_wrong": "A lit border: padding (or where the windows start).",
+    "": "Where your output differs from F.conv2d.",
+}
+MAX_ROWS, MAX_SIDE = 4, 32  # pictures stay small: the HTML report of one exercise must stay well under 1 MB
+
+
+def as_grid(values: np.ndarray) -> Grid:
+    """A 2-D map as plain floats, every side at most MAX_SIDE (strided when larger); infinities clipped."""
+    step = max(1, -(-max(values.shape) // MAX_SIDE))
+    with np.errstate(invalid="ignore", over="ignore"):
+        small = np.clip(as_float64(values)[::step, ::step], -1e300, 1e300)  # NaN stays NaN: drawn as not a number
+    return tuple(tuple(float(v) for v in row) for row in small)
+
+
+def difference_maps(title: str, yours: np.ndarray, expected: np.ndarray, caption: str) -> Maps:
+    """Yours, expected and their difference for the (at most 4) channels of a (C, H, W) output that differ most."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = as_float64(yours) - as_float64(expected)
+    worst = np.nan_to_num(np.abs(diff), nan=np.inf).reshape(len(diff), -1).max(axis=1)
+    channels = sorted(int(c) for c in np.argsort(-worst, kind="stable")[:MAX_ROWS])
+    rows = tuple((f"channel {c}", (as_grid(yours[c]), as_grid(expected[c]), as_grid(diff[c]))) for c in channels)
+    return Maps(title, ("yours", "expected", "difference"), rows, caption, diverging=("difference",))
+
+
+def output_maps(out: np.ndarray, want: np.ndarray, diagnosis: str) -> Maps:
+    """The pictures of a wrong conv2d output, captioned with the diagnosis in words."""
+    return difference_maps("your output against F.conv2d, per output channel", out, want, CAPTIONS[diagnosis])
 
 
 def expect_same(case: Case, ctx) -> np.ndarray:
@@ -149,7 +197,7 @@ def bias_feedback(case: Case, with_bias: np.ndarray, without: np.ndarray) -> Che
     if with_bias.shape != without.shape:
         return CheckFailed(f"{what} your output has shape {with_bias.shape} with the bias and {without.shape} "
                            "without it.", "The bias changes values, never the shape: add bias[c] to every value "
-                                          "of output channel c.")
+                                          "of output channel c.", diagnosis="bias_changes_shape")
     with np.errstate(invalid="ignore", over="ignore"):
         added = as_float64(with_bias) - as_float64(without)
     c_out = len(b)
@@ -166,13 +214,14 @@ def bias_feedback(case: Case, with_bias: np.ndarray, without: np.ndarray) -> Che
         if np.all(np.abs(added) <= tol):
             return CheckFailed(f"{what} your output is the same with the bias as without it.",
                                "Your output matches the result without bias: add bias[c] to every value of "
-                               "output channel c.")
+                               "output channel c.", diagnosis="bias_ignored")
         times = added / want
         k = float(np.round(np.median(times)))
         if k >= 2 and np.all(np.abs(added - k * want) <= tol):
             return CheckFailed(f"{what} the bias adds {k:g} × bias[c] to channel c, not bias[c].",
                                f"You add the bias {k:g} times: inside a loop (over input channels or kernel "
-                               "positions). Add it once per output value, after the sum.")
+                               "positions). Add it once per output value, after the sum.",
+                               diagnosis="bias_added_in_loop")
     return CheckFailed(f"{what} your output with the bias minus your output without it should be bias[c] at every "
                        f"position of channel c (bias = {np.round(b, 4).tolist()}); it is not.",
                        "Add bias[c] to every value of output channel c (out[c] += bias[c], or out + "
@@ -191,7 +240,7 @@ def expect_some_convolution(ctx, case: Case, out: np.ndarray, what: str) -> None
                           f"not compute with them yet, so {what} cannot be judged.",
                           "Write the convolution first (the value checks say how close it is): the checks of NumPy "
                           "integers, the dtype, the inputs left as they were and NumPy alone need a result to look at, "
-                          "and then look only at that.")
+                          "and then look only at that.", diagnosis="weights_unused")
 
 
 def _same(a: np.ndarray, b: np.ndarray, dtype) -> bool:
@@ -216,23 +265,24 @@ def own_refusal(raised) -> bool:
     return not raised.where or re.search(r"\braise\b", line) is not None
 
 
-def expect_refused(ctx, why: str, *args, **kwargs) -> None:
-    """conv2d must refuse these arguments with a ValueError of its own."""
+def expect_refused(ctx, why: str, *args, missing: str = "", **kwargs) -> None:
+    """conv2d must refuse these arguments with a ValueError of its own; `missing` names the absent check."""
     raised = ctx.raises("conv2d", *args, **kwargs)
     if raised is None:
         raise CheckFailed(f"conv2d returned normally for {why}; expected a ValueError.",
                           "Check the arguments at the top of conv2d and raise ValueError with a message "
-                          "that says what is wrong.")
+                          "that says what is wrong.", diagnosis=missing)
     if not raised.is_a("ValueError"):
         raise CheckFailed(f"conv2d raised {raised.type} for {why}; expected ValueError ({raised.message[:200]}).",
                           "Test the condition yourself and `raise ValueError(...)` before the computation "
-                          "fails on its own.")
+                          "fails on its own.", diagnosis="not_value_error")
     if not own_refusal(raised):
         raise CheckFailed(f"conv2d raised ValueError for {why}, but not with a check of its own: the computation "
                           f"broke at {raised.where} ({raised.message[:200]}).",
                           "That error comes by accident, from where NumPy or Python gave up, and other inputs with "
                           "the same problem get through. Test the condition at the top of conv2d and "
-                          "`raise ValueError(...)` with a message that says what is wrong.")
+                          "`raise ValueError(...)` with a message that says what is wrong.",
+                          diagnosis=missing)  # a refusal by accident: the same check is missing
 
 
 def expect_runs(ctx, why: str, *args, **kwargs) -> None:
@@ -242,7 +292,8 @@ def expect_runs(ctx, why: str, *args, **kwargs) -> None:
     except StudentRaised as e:
         if e.info.is_a("ValueError") and own_refusal(e.info):
             raise CheckFailed(f"conv2d refused {why} with ValueError({e.info.message[:200]!r}), but that input is "
-                              "valid.", "Refuse only what the contract names.") from None
+                              "valid.", "Refuse only what the contract names.",
+                              diagnosis="valid_input_refused") from None
         raise
 
 
@@ -251,7 +302,7 @@ def expect_accepted(ctx, why: str, hint: str, *args, **kwargs) -> None:
     raised = ctx.raises("conv2d", *args, **kwargs)
     if raised is not None and raised.is_a("ValueError") and own_refusal(raised):
         raise CheckFailed(f"conv2d refused {why} with ValueError({raised.message[:200]!r}), but that input is valid.",
-                          hint)
+                          hint, diagnosis="exact_fit_refused")
 
 
 def takes_pairs(ctx) -> bool:
@@ -331,7 +382,7 @@ def numpy_integers(ctx):
                               f"Python ints (stride={plain.stride!r}, padding={plain.padding!r})"
                               + (f": shape {got.shape}, not {want.shape}." if got.shape != want.shape else "."),
                               "np.int64(2) must act exactly as 2 does: turn stride and padding into ints first, "
-                              "with operator.index(v) or int(v).")
+                              "with operator.index(v) or int(v).", diagnosis="numpy_integers_differ")
 
 
 def _python_ints(value):
@@ -356,7 +407,8 @@ def dtype(ctx):
             expect_some_convolution(ctx, case, out, "the dtype it keeps")
         if out.dtype != dt:
             raise CheckFailed(f"For {np.dtype(dt).name} inputs your output is {out.dtype}; expected {np.dtype(dt).name}.",
-                              "np.zeros makes float64 by default: pass dtype=x.dtype (or np.result_type(x, weight)).")
+                              "np.zeros makes float64 by default: pass dtype=x.dtype (or np.result_type(x, weight)).",
+                              diagnosis="dtype_not_kept")
 
 
 @check(points=1, title="raises ValueError when x is not 3-D or weight is not 4-D")
@@ -364,10 +416,11 @@ def errors_rank(ctx):
     case = make_case(ctx.rng, 2, 3, (6, 6))
     expect_runs(ctx, f"x {case.x.shape} with weight {case.weight.shape}", case.x, case.weight)
     # Each keeps x.shape[0] == weight.shape[1], so a channel check cannot refuse it in the rank check's place.
-    expect_refused(ctx, "a 2-D x of shape (2, 6)", case.x[:, 0], case.weight)
-    expect_refused(ctx, "a batch of two images, x of shape (2, 2, 6, 6)", np.stack([case.x, case.x]), case.weight)
+    expect_refused(ctx, "a 2-D x of shape (2, 6)", case.x[:, 0], case.weight, missing="rank_check_missing")
+    expect_refused(ctx, "a batch of two images, x of shape (2, 2, 6, 6)", np.stack([case.x, case.x]), case.weight,
+                   missing="rank_check_missing")
     # (C_out, C_in, k): `patch * weight[o]` broadcasts it without complaint.
-    expect_refused(ctx, "a 3-D weight of shape (3, 2, 3)", case.x, case.weight[:, :, 0])
+    expect_refused(ctx, "a 3-D weight of shape (3, 2, 3)", case.x, case.weight[:, :, 0], missing="rank_check_missing")
 
 
 @check(points=1, title="raises ValueError for a channel mismatch or a bias of the wrong length")
@@ -375,12 +428,16 @@ def errors_mismatch(ctx):
     case = make_case(ctx.rng, 3, 4, (6, 6), bias=True)
     expect_runs(ctx, "a bias of length 4 for 4 filters", case.x, case.weight, bias=case.bias)
     # Each of these slips through NumPy: size-1 axes broadcast, loops index only what they need.
-    expect_refused(ctx, "x with 3 channels and weight expecting 1", case.x, case.weight[:, :1])
-    expect_refused(ctx, "x with 1 channel and weight expecting 3", case.x[:1], case.weight)
-    expect_refused(ctx, "4 filters and a bias of length 1", case.x, case.weight, bias=case.bias[:1])
+    expect_refused(ctx, "x with 3 channels and weight expecting 1", case.x, case.weight[:, :1],
+                   missing="channel_check_missing")
+    expect_refused(ctx, "x with 1 channel and weight expecting 3", case.x[:1], case.weight,
+                   missing="channel_check_missing")
+    expect_refused(ctx, "4 filters and a bias of length 1", case.x, case.weight, bias=case.bias[:1],
+                   missing="bias_length_check_missing")
     expect_refused(ctx, "4 filters and a bias of length 5", case.x, case.weight,
-                   bias=np.append(case.bias, ctx.rng.standard_normal()))
-    expect_refused(ctx, "4 filters and a bias of length 3", case.x, case.weight, bias=case.bias[:3])
+                   bias=np.append(case.bias, ctx.rng.standard_normal()), missing="bias_length_check_missing")
+    expect_refused(ctx, "4 filters and a bias of length 3", case.x, case.weight, bias=case.bias[:3],
+                   missing="bias_length_check_missing")
 
 
 @check(points=1, title="raises ValueError for stride < 1, padding < 0 or a kernel larger than the padded input")
@@ -403,22 +460,26 @@ def errors_hyper(ctx):
     # gives loops an empty map. The kernels are square or too large either way round, so a kernel read as
     # (kW, kH) cannot decide this check.
     x = rng.standard_normal((2, 5, 8))
-    expect_refused(ctx, "stride=0", x, w(3, 3), stride=0)
-    expect_refused(ctx, "stride=-1", x, w(3, 3), stride=-1)
-    expect_refused(ctx, "padding=-1", x, w(3, 3), padding=-1)
-    expect_refused(ctx, "a 6x8 kernel on a 5x8 input without padding (too tall, not too wide)", x, w(6, 8))
-    expect_refused(ctx, "a 5x9 kernel on a 5x8 input without padding (too wide, not too tall)", x, w(5, 9))
-    expect_refused(ctx, "an 8x8 kernel on a 5x8 input with padding=1 (7x10 once padded)", x, w(8, 8), padding=1)
+    expect_refused(ctx, "stride=0", x, w(3, 3), stride=0, missing="stride_check_missing")
+    expect_refused(ctx, "stride=-1", x, w(3, 3), stride=-1, missing="stride_check_missing")
+    expect_refused(ctx, "padding=-1", x, w(3, 3), padding=-1, missing="padding_check_missing")
+    expect_refused(ctx, "a 6x8 kernel on a 5x8 input without padding (too tall, not too wide)", x, w(6, 8),
+                   missing="kernel_size_check_missing")
+    expect_refused(ctx, "a 5x9 kernel on a 5x8 input without padding (too wide, not too tall)", x, w(5, 9),
+                   missing="kernel_size_check_missing")
+    expect_refused(ctx, "an 8x8 kernel on a 5x8 input with padding=1 (7x10 once padded)", x, w(8, 8), padding=1,
+                   missing="kernel_size_check_missing")
     if pairs:
-        expect_refused(ctx, "stride=(0, 1)", x, w(3, 3), stride=(0, 1))
-        expect_refused(ctx, "stride=(1, 0)", x, w(3, 3), stride=(1, 0))
-        expect_refused(ctx, "stride=(1, -1) with a kernel as wide as the input", x, w(3, 8), stride=(1, -1))
-        expect_refused(ctx, "padding=(-1, 0)", x, w(3, 3), padding=(-1, 0))
-        expect_refused(ctx, "padding=(0, -1)", x, w(3, 3), padding=(0, -1))
+        expect_refused(ctx, "stride=(0, 1)", x, w(3, 3), stride=(0, 1), missing="stride_check_missing")
+        expect_refused(ctx, "stride=(1, 0)", x, w(3, 3), stride=(1, 0), missing="stride_check_missing")
+        expect_refused(ctx, "stride=(1, -1) with a kernel as wide as the input", x, w(3, 8), stride=(1, -1),
+                       missing="stride_check_missing")
+        expect_refused(ctx, "padding=(-1, 0)", x, w(3, 3), padding=(-1, 0), missing="padding_check_missing")
+        expect_refused(ctx, "padding=(0, -1)", x, w(3, 3), padding=(0, -1), missing="padding_check_missing")
         expect_refused(ctx, "an 8x8 kernel on a 5x8 input with padding=(1, 2) (7x12 once padded)", x, w(8, 8),
-                       padding=(1, 2))
+                       padding=(1, 2), missing="kernel_size_check_missing")
         expect_refused(ctx, "a 9x11 kernel on a 5x8 input with padding=(2, 1) (9x10 once padded)", x, w(9, 11),
-                       padding=(2, 1))
+                       padding=(2, 1), missing="kernel_size_check_missing")
 
 
 @check(points=1, title="leaves x, weight and bias unmodified")
@@ -429,7 +490,8 @@ def inputs_unchanged(ctx):
     for name, before, after in zip(("x", "weight", "bias"), (case.x, case.weight, case.bias), args):
         if not (isinstance(after, np.ndarray) and after.shape == before.shape and np.array_equal(after, before)):
             raise CheckFailed(f"conv2d changed its input {name} in place; the caller still needs it unchanged.",
-                              "Work on copies (np.pad returns a new array; `x = x - m` makes a new one, `x -= m` does not).")
+                              "Work on copies (np.pad returns a new array; `x = x - m` makes a new one, `x -= m` does not).",
+                              diagnosis="input_modified")
 
 
 @check(points=1, title="computes with NumPy alone")

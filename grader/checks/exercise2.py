@@ -7,7 +7,7 @@ import re
 from ..grading import references as ref
 from ..errors import CheckFailed
 from ..grading.registry import check
-from ..grading.results import Table
+from ..grading.results import Fields, Table
 from ..sandbox.protocol import ModelSpec
 
 # Stacks of (kernel, stride, padding) with an input size that keeps every output non-empty.
@@ -39,7 +39,8 @@ def as_int(value, what: str) -> int:
         return int(value)
     if isinstance(value, float):
         raise CheckFailed(f"{what} returned the float {value!r}; expected an int.",
-                          "Use floor division `//`: `/` gives a float, and rounds nothing down.")
+                          "Use floor division `//`: `/` gives a float, and rounds nothing down.",
+                          diagnosis="float_division")
     raise CheckFailed(f"{what} returned {type(value).__name__} {value!r:.80}; expected an int.")
 
 
@@ -56,32 +57,50 @@ def pairs(value, what: str, n: int) -> list[tuple[int, int]]:
     return out
 
 
-def size_hint(layer: tuple, size: int, got: int) -> str:
-    """Name the output-size slip: ceil for floor, a missing + 1, padding counted once."""
+def size_hint(layer: tuple, size: int, got: int) -> tuple[str, str]:
+    """Name the output-size slip (ceil for floor, a missing + 1, padding counted once): (hint, diagnosis id)."""
     k, s, p = layer
     n = size + 2 * p - k
     formula = ref.formula(size, k, s, p, "size")
     if got == -(-n // s) + 1:
-        return f"You rounded up; PyTorch rounds down (floor division). {formula}."
+        return f"You rounded up; PyTorch rounds down (floor division). {formula}.", "ceil_not_floor"
     if got == n // s:
-        return f"Missing the + 1 of the output size: the first window position counts too. {formula}."
+        return (f"Missing the + 1 of the output size: the first window position counts too. {formula}.",
+                "missing_plus_one")
     if got == (size + p - k) // s + 1:
-        return f"Padding goes on both sides: 2·p. {formula}."
-    return f"The output size follows {formula}."
+        return f"Padding goes on both sides: 2·p. {formula}.", "padding_one_side"
+    return f"The output size follows {formula}.", ""
 
 
-def rf_hint(layers, got: int, want: int) -> str:
-    """Name the receptive-field misconception that produces the student's number."""
+def rf_hint(layers, got: int, want: int) -> tuple[str, str]:
+    """Name the receptive-field misconception that produces the student's number: (hint, diagnosis id)."""
     if got == 1 + sum(k - 1 for k, _, _ in layers):
         return ("That is the receptive field with every stride ignored. After a stride-s layer, one step in the "
                 "next map is s steps in the input: keep a running 'jump' (product of earlier strides) and grow the "
-                "field by (k - 1) × jump.")
+                "field by (k - 1) × jump.", "jump_ignored")
     if got in (sum(k for k, _, _ in layers), max(k for k, _, _ in layers) * len(layers)):
         return ("That is kernel size × depth. Stacked kernels overlap: each layer adds (k - 1) × jump pixels, "
-                "where jump is the product of the strides before it.")
+                "where jump is the product of the strides before it.", "kernel_times_depth")
     if any(p for _, _, p in layers) and got - want in (sum(p for _, _, p in layers), 2 * sum(p for _, _, p in layers)):
-        return "Padding does not widen the receptive field: it adds zeros at the border, not new input pixels."
-    return "Grow the field by (k - 1) × jump per layer, where jump is the product of the strides before it."
+        return ("Padding does not widen the receptive field: it adds zeros at the border, not new input pixels.",
+                "padding_widens_field")
+    return "Grow the field by (k - 1) × jump per layer, where jump is the product of the strides before it.", ""
+
+
+# What each receptive-field diagnosis looks like on the input grid: the caption under the fields.
+FIELD_CAPTIONS = {
+    "jump_ignored": "Your fields grow by k - 1 per layer and fall behind after each stride: the jump is ignored.",
+    "kernel_times_depth": "Your fields add whole kernels: stacked windows overlap, so each layer adds (k - 1) × jump.",
+    "padding_widens_field": "Your fields grow with the padding: padding adds zeros, not input pixels.",
+    "": "Your receptive field against the one autograd measures, layer by layer.",
+}
+
+
+def fields_figure(layers, size: int, got: list[int], want: list[int], diagnosis: str) -> Fields:
+    """Each layer's receptive field on the input grid: the student's against the one autograd measures."""
+    return Fields(f"receptive fields on a {size}x{size} input", size,
+                  tuple((f"{i} {tuple(l)}", int(g), int(w)) for i, (l, g, w) in enumerate(zip(layers, got, want))),
+                  FIELD_CAPTIONS[diagnosis])
 
 
 def layer_table(layers, rows) -> Table:
@@ -102,8 +121,9 @@ def output_size_grid(ctx):
         got = as_int(ctx.call("conv_output_size", size, k, s, p), "conv_output_size")
         want = ref.output_size(size, k, s, p)
         if got != want:
+            hint, diagnosis = size_hint((k, s, p), size, got)
             raise CheckFailed(f"conv_output_size({size}, kernel_size={k}, stride={s}, padding={p}) returned {got}; "
-                              f"nn.Conv2d gives {want}.", size_hint((k, s, p), size, got))
+                              f"nn.Conv2d gives {want}.", hint, diagnosis=diagnosis)
 
 
 @check(points=1, title="conv_output_size raises ValueError for empty outputs and out-of-range arguments")
@@ -127,23 +147,28 @@ def trace_sizes(ctx):
         for i, ((g, _), w) in enumerate(zip(got, want)):
             if g != w:
                 before = size if i == 0 else want[i - 1]
+                hint, diagnosis = size_hint(layers[i], before, g)
                 raise CheckFailed(f"trace({layers}, {size}): layer {i} {layers[i]} gives size {g}; expected {w}.",
-                                  size_hint(layers[i], before, g),
-                                  (layer_table(layers, [(a, b) for (a, _), b in zip(got, want)]),))
+                                  hint, (layer_table(layers, [(a, b) for (a, _), b in zip(got, want)]),),
+                                  diagnosis=diagnosis)
 
 
 @check(points=2, title="trace gives the receptive field autograd measures, layer by layer")
 def trace_receptive_fields(ctx):
-    for layers, size in stacks(ctx.rng):
-        size *= 16  # fields do not depend on the size; a large input keeps a wrong size formula from deciding
+    for layers, drawn_size in stacks(ctx.rng):
+        size = drawn_size * 16  # fields do not depend on the size; a large input keeps a wrong size formula out
         got = student_trace(ctx, layers, size)
         want = ref.receptive_fields(layers)
         for i, ((_, g), w) in enumerate(zip(got, want)):
             if g != w:
+                hint, diagnosis = rf_hint(layers[: i + 1], g, w)
+                fields = [b for _, b in got]
+                # The fields are drawn on the stack's own input, the one it was designed for.
                 raise CheckFailed(f"trace({layers}, {size}): after layer {i} your receptive field is {g}; "
-                                  f"the gradient of one unit reaches {w} input pixels.",
-                                  rf_hint(layers[: i + 1], g, w),
-                                  (layer_table(layers, [(b, c) for (_, b), c in zip(got, want)]),))
+                                  f"the gradient of one unit reaches {w} input pixels.", hint,
+                                  (layer_table(layers, [(b, c) for b, c in zip(fields, want)]),
+                                   fields_figure(layers, drawn_size, fields, want, diagnosis)),
+                                  diagnosis=diagnosis)
 
 
 @check(points=1, title="trace raises ValueError naming the layer whose output is empty")
@@ -157,7 +182,8 @@ def trace_errors(ctx):
         if not numbers & {str(index), str(index + 1)}:
             raise CheckFailed(f"trace raised ValueError({message[:200]!r}), which does not say which layer failed "
                               f"(layer {index} counting from 0, {index + 1} from 1).",
-                              "Put the layer's index in the message: students debugging a 20-layer stack need it.")
+                              "Put the layer's index in the message: students debugging a 20-layer stack need it.",
+                              diagnosis="layer_not_named")
 
 
 @check(points=2, title="receptive_field gives the last layer's field, and 1 for no layers")
@@ -165,13 +191,15 @@ def receptive_field(ctx):
     got = as_int(ctx.call("receptive_field", []), "receptive_field")
     if got != 1:
         raise CheckFailed(f"receptive_field([]), an empty stack, returned {got}; expected 1.",
-                          "With no layers, each 'unit' is one input pixel: its receptive field is 1.")
+                          "With no layers, each 'unit' is one input pixel: its receptive field is 1.",
+                          diagnosis="field_starts_at_zero" if got == 0 else "")
     for layers, _ in stacks(ctx.rng):
         got = as_int(ctx.call("receptive_field", [tuple(l) for l in layers]), "receptive_field")
         want = ref.receptive_fields(layers)[-1]
         if got != want:
-            raise CheckFailed(f"receptive_field({layers}) returned {got}; autograd measures {want}.",
-                              rf_hint(layers, got, want))
+            hint, diagnosis = rf_hint(layers, got, want)
+            raise CheckFailed(f"receptive_field({layers}) returned {got}; autograd measures {want}.", hint,
+                              diagnosis=diagnosis)
 
 
 # --- layers_of ---------------------------------------------------------------------------------
@@ -183,14 +211,17 @@ def seq(*children) -> dict:
     return {"kind": "Sequential", "children": list(children)}
 
 
-def expected_layers(spec: dict) -> list[tuple[int, int, int]]:
-    """The reference: build the model here and read its layers in registration order."""
+def expected_layers(spec: dict, walk: str = "modules") -> list[tuple[int, int, int]]:
+    """The reference: build the model here and read its layers in registration order.
+
+    walk="children" gives what a walk over the direct children alone finds (a known mistake).
+    """
     import torch.nn as nn
 
     from ..sandbox.models import build_model
 
     out = []
-    for m in build_model(spec).modules():
+    for m in getattr(build_model(spec), walk)():
         if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             k, s, p = (ref.pair(v)[0] for v in (m.kernel_size, m.stride, m.padding))
             out.append((k, s, p))
@@ -205,12 +236,15 @@ def expect_layers(ctx, spec: dict, what: str) -> None:
     got = [tuple(as_int(v, "layers_of") for v in item) if isinstance(item, (list, tuple)) else item for item in got]
     if got != want:
         hint = "Walk every submodule (model.modules() visits nested containers in registration order)."
+        diagnosis = "children_not_modules" if got == expected_layers(spec, "children") else "layers_missed"
         if len(got) > len(want):
             hint = ("Keep only nn.Conv2d, nn.MaxPool2d and nn.AvgPool2d (isinstance); other modules, "
                     "AdaptiveAvgPool2d included, have no (kernel, stride, padding) to trace.")
+            diagnosis = "other_modules_kept"
         elif len(got) == len(want):
             hint = "Right layers, wrong numbers: pools keep plain ints and their stride defaults to the kernel size."
-        raise CheckFailed(f"layers_of({what}) returned {got}; expected {want}.", hint)
+            diagnosis = "layer_numbers_wrong"
+        raise CheckFailed(f"layers_of({what}) returned {got}; expected {want}.", hint, diagnosis=diagnosis)
 
 
 @check(points=1, title="layers_of lists a Sequential's convolutions and pools in order")

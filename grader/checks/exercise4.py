@@ -8,6 +8,8 @@ from ..grading import references as ref
 from ..grading.compare import close, where_different
 from ..errors import CheckFailed
 from ..grading.registry import check
+from ..grading.results import Maps
+from .exercise1 import difference_maps  # the same yours / expected / difference pictures
 from .modules import output, pairs_of_conv_and_bn, ran_layers
 
 # (in_channels, out_channels or None for the default, stride, in words)
@@ -28,6 +30,17 @@ VARIANTS = [
     ("no skip", "Your block matches ReLU(main(x)) alone: the skip connection is missing. Add shortcut(x) before "
                 "the final ReLU."),
 ]
+# Each variant's diagnosis id, and the path its pictures point to (the caption under them).
+DIAGNOSES = {
+    "relu before add": ("relu_before_addition", "The main path: it ends in a ReLU before the addition, and none "
+                                                "follows the sum (negative values remain)."),
+    "no final relu": ("no_final_relu", "After the addition: the final ReLU is missing (negative values remain)."),
+    "stride on conv2": ("stride_on_second_conv", "The main path: the stride sits on the second 3x3 convolution "
+                                                 "instead of the first."),
+    "relu on shortcut": ("relu_on_shortcut", "The shortcut: a ReLU on it before the addition drops its negative "
+                                             "values."),
+    "no skip": ("no_skip", "The shortcut: missing, so the block returns ReLU(main(x)) alone."),
+}
 
 
 def new_block(ctx, case):
@@ -64,12 +77,12 @@ def structure(ctx, handle, case, x) -> tuple[dict, dict, list]:
         raise CheckFailed(f"{name} ran convolutions with kernels {kinds}; expected two 3x3 convolutions on the "
                           "main path and at most one 1x1 projection.",
                           "Main path: Conv3x3(stride) -> BN -> ReLU -> Conv3x3 -> BN; shortcut: identity or "
-                          "Conv1x1(stride) -> BN.")
+                          "Conv1x1(stride) -> BN.", diagnosis="block_layout_wrong")
     roles = {"conv1": main[0], "conv2": main[1], **({"proj": proj[0]} if proj else {})}
     missing = [role for role, (_, bn) in roles.items() if bn is None]
     if missing:
         raise CheckFailed(f"In {name}, no BatchNorm2d follows {' and '.join(missing)}.",
-                          "Every convolution in the block feeds a BatchNorm2d.")
+                          "Every convolution in the block feeds a BatchNorm2d.", diagnosis="batchnorm_missing")
     return {r: c for r, (c, _) in roles.items()}, {r: b for r, (_, b) in roles.items()}, layers
 
 
@@ -90,14 +103,25 @@ def numerics(ctx, train: bool) -> None:
         for variant, hint in VARIANTS:
             other = ref.residual_block(x, convs, bns, stride, train, variant=variant).numpy()
             if out.shape == other.shape and close(out, other, x.dtype, ctx.device):
+                diagnosis, path = DIAGNOSES[variant]
+                pictures = (block_maps(out, want, name, path),) if out.shape == want.shape else ()
                 raise CheckFailed(f"In {mode} mode, {name} does not match the residual block built from your "
-                                  "own weights.", hint)
+                                  "own weights.", hint, pictures, diagnosis=diagnosis)
         if out.shape != want.shape:
             raise CheckFailed(f"{name} maps {x.shape} to {out.shape}; expected {want.shape}.", PROJECTION_HINT)
         text, figures = where_different(out[0, 0], want[0, 0], x.dtype, what="first channel of the first image",
                                         device=ctx.device)
+        # The heat map stays first (the text report draws it); the Maps are for the HTML report.
         raise CheckFailed(f"In {mode} mode, {name}'s output differs from ReLU(main(x) + shortcut(x)) built from "
-                          f"your weights: {text}", "Compare each step with the diagram in the statement.", figures)
+                          f"your weights: {text}", "Compare each step with the diagram in the statement.",
+                          (*figures, block_maps(out, want, name, "")))
+
+
+def block_maps(out: np.ndarray, want: np.ndarray, name: str, path: str) -> Maps:
+    """The first image's output against the reference block's, for the channels that differ most."""
+    caption = path or "Where your block's output differs from ReLU(main(x) + shortcut(x)) built from your weights."
+    return difference_maps(f"{name}: your output against the reference block (first image)", out[0], want[0],
+                           caption)
 
 
 @check(points=2, title="output shapes: identity, more channels, stride 2")
@@ -145,15 +169,18 @@ def skip_connection(ctx):
         if out.shape == want.shape and close(out, shortcut.numpy(), x.dtype, ctx.device):
             want = shortcut.numpy()
         if out.shape != want.shape or not ctx.matches(out, want, x.dtype):
+            # Zeros with the main path silenced: nothing passes the skip, so it is missing (not merely wrong).
+            missing = out.shape == want.shape and close(out, np.zeros_like(want), x.dtype, ctx.device)
             raise CheckFailed(f"With the main path's last BatchNorm set to zero, {name} should return "
                               "ReLU(shortcut(x)), but it does not.",
                               "The skip connection adds shortcut(x) to the main path's output before the final "
-                              "ReLU, so a block whose main path outputs zero passes its input on.")
+                              "ReLU, so a block whose main path outputs zero passes its input on.",
+                              diagnosis="no_skip" if missing else "")
         grad = output(ctx.probe("input_gradient", handle, ctx.tensor(x), label=f"{name} backward"), name)
         if not np.any(grad != 0):
             raise CheckFailed(f"With the main path silenced, no gradient reaches the input of {name}.",
                               "The skip connection is what lets gradient flow straight to x: it must not be "
-                              "detached or computed under torch.no_grad().")
+                              "detached or computed under torch.no_grad().", diagnosis="skip_detached")
 
 
 @check(points=1, title="a projection exactly when the shape changes, the identity otherwise")
@@ -166,17 +193,19 @@ def projection_when_needed(ctx):
         convs = {} if missing_projection(ctx, handle, case) else structure(ctx, handle, case, x)[0]
         if needed and "proj" not in convs:
             raise CheckFailed(f"{name} has no 1x1 projection on the shortcut, but its output shape differs from x.",
-                              PROJECTION_HINT)
+                              PROJECTION_HINT, diagnosis="no_projection")
         if not needed and "proj" in convs:
             raise CheckFailed(f"{name} runs a 1x1 projection although x and the output have the same shape.",
                               "When the stride is 1 and the channels match, the shortcut is the identity: x itself, "
-                              "with no convolution (that is what makes very deep networks easy to train).")
+                              "with no convolution (that is what makes very deep networks easy to train).",
+                              diagnosis="needless_projection")
         if needed:
             settings = convs["proj"]["settings"]
             got = (settings.get("stride"), settings.get("out_channels"))
             if got != ((stride, stride), c_out or c_in):
                 raise CheckFailed(f"{name}'s projection has stride {got[0]} and {got[1]} output channels; expected "
-                                  f"stride ({stride}, {stride}) and {c_out or c_in}.", PROJECTION_HINT)
+                                  f"stride ({stride}, {stride}) and {c_out or c_in}.", PROJECTION_HINT,
+                                  diagnosis="projection_settings_wrong")
 
 
 @check(points=1, title="no bias in the convolutions that feed BatchNorm")
@@ -190,7 +219,7 @@ def no_conv_bias(ctx):
     if with_bias:
         raise CheckFailed(f"In {case[3]}, {' and '.join(with_bias)} have a bias.",
                           "BatchNorm subtracts the mean right after the convolution, which cancels any bias: "
-                          "pass bias=False to each Conv2d that feeds a BatchNorm2d.")
+                          "pass bias=False to each Conv2d that feeds a BatchNorm2d.", diagnosis="conv_bias")
 
 
 @check(points=1, title="ReLU comes after the addition")
@@ -207,4 +236,4 @@ def relu_after_add(ctx):
         if np.any(out < 0):
             raise CheckFailed(f"{case[3]} returns negative values (down to {float(out.min()):.3g}).",
                               "The block ends with ReLU applied after the addition: "
-                              "out = relu(main(x) + shortcut(x)).")
+                              "out = relu(main(x) + shortcut(x)).", diagnosis="negative_output")

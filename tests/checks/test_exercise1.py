@@ -2,6 +2,7 @@
 
 import pytest
 
+from grader.grading.results import Heatmap, Maps
 from tests.checks.submission_suite import assert_full_marks
 from tests.conftest import REPO, graded
 
@@ -81,8 +82,42 @@ def test_border_only_error_gets_the_padding_hint_and_a_lit_border(tmp_path):
     check = next(c for c in graded(EX, path).checks if c.name == "values_padding")
     assert check.status == "failed"
     assert "First at index" in check.message and "Largest error" in check.message
-    assert "Only the border" in check.hint
-    (heatmap,) = check.figures
+    assert "Only the border" in check.hint and check.diagnosis == "border_wrong"
+    heatmap, maps = check.figures  # the heat map for the text report, the maps for the HTML one
+    assert isinstance(heatmap, Heatmap) and isinstance(maps, Maps)
+    assert maps.caption.startswith("A lit border")
     rows = heatmap.values
     assert all(v <= heatmap.tolerance for row in rows[1:-1] for v in row[1:-1])  # the inside is right
     assert max(max(rows[0]), max(rows[-1])) > heatmap.tolerance  # the border lights up
+
+
+def test_a_flipped_kernel_is_pictured_yours_expected_and_the_difference():
+    report = graded(EX, REPO / "tests/submissions/exercise1/bad_flipped_kernel.py")
+    check = next(c for c in report.checks if c.name == "values_plain")
+    assert check.diagnosis == "kernel_flipped"
+    (maps,) = check.figures
+    assert isinstance(maps, Maps)
+    assert maps.columns == ("yours", "expected", "difference") and maps.diverging == ("difference",)
+    assert 1 <= len(maps.rows) <= 4 and "flipped" in maps.caption
+    for label, grids in maps.rows:
+        assert label.startswith("channel ") and len(grids) == 3
+        yours, expected, difference = grids
+        assert len(yours) == len(expected) == len(difference) == 5  # 7x7 input, 3x3 kernel: a 5x5 map
+        assert all(len(row) == 5 for grid in grids for row in grid)
+        assert all(abs(y - e - d) < 1e-9 for ry, re, rd in zip(yours, expected, difference)
+                   for y, e, d in zip(ry, re, rd))
+        assert max(abs(v) for row in difference for v in row) > 1e-3
+
+
+def test_maps_of_a_large_output_are_shrunk_to_at_most_32_a_side():
+    import numpy as np
+
+    from grader.checks.exercise1 import difference_maps
+
+    rng = np.random.default_rng(0)
+    yours, expected = rng.standard_normal((6, 70, 40)), rng.standard_normal((6, 70, 40))
+    yours[5] += 100  # the channel that differs most is among those drawn
+    maps = difference_maps("t", yours, expected, "c")
+    assert len(maps.rows) == 4 and "channel 5" in [label for label, _ in maps.rows]
+    for _, grids in maps.rows:
+        assert all(len(grid) <= 32 and all(len(row) <= 32 for row in grid) for grid in grids)
