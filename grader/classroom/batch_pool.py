@@ -133,7 +133,8 @@ def grade_in_workers(tasks: list[Task], *, workers: int, exercises: list[str], c
                      on_start: Callable[[Task], None] | None = None) -> Iterator[tuple[Task, dict]]:
     """Grade the tasks in `workers` processes; yield (task, reply) as each lands.
 
-    A reply has status ok (score, max_score, seed, checks, duration) or error (message, retry).
+    A reply has status ok (score, max_score, seed, checks, diagnoses, fingerprints, hints, note, duration)
+    or error (message, retry).
     Workers run in `cwd`. Closing the iterator early (an interrupt) stops the workers and their sandboxes.
     """
     todo: queue.Queue[Task] = queue.Queue()

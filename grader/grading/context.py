@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ import numpy as np
 
 from .compare import close, largest_error, note, relative_tolerance
 from ..errors import CheckFailed, RaisedInfo, StudentRaised
-from ..sandbox.protocol import TensorData
+from ..sandbox.protocol import Handle, Opaque, TensorData
 
 
 # Errors whose cause is one classic mistake whatever the check: (pattern of the message, hint). A check's own
@@ -43,6 +44,10 @@ class Context:
         self.check_name = check_name
         # Each check draws from its own stream, so adding a check never changes another's inputs.
         self.rng = np.random.default_rng([seed, zlib.crc32(check_name.encode())])
+        # A digest of everything student code returned in this check: equal digests on a failed check mean
+        # equal wrong answers (the class report's "identical wrong answers"). Only data feeds it, never names.
+        self._returned = hashlib.blake2b(digest_size=16)
+        self._anything_returned = False
 
     @property
     def source(self) -> str:
@@ -51,10 +56,16 @@ class Context:
 
     def _run(self, target: str, args, kwargs, **options):
         try:
-            return self.sandbox.run(target, args, kwargs, timeout=self.timeout, **options)
+            value = self.sandbox.run(target, args, kwargs, timeout=self.timeout, **options)
         except StudentRaised as e:
             known_hint(e)
             raise
+        self._anything_returned |= _feed(self._returned, value)
+        return value
+
+    def fingerprint(self) -> str:
+        """Hex digest of every value student code returned in this check so far; "" if none came back as data."""
+        return self._returned.hexdigest() if self._anything_returned else ""
 
     def call(self, name: str, *args, **kwargs):
         """Call the student's `name` with data arguments and return what it returned, as data."""
@@ -121,3 +132,35 @@ class Context:
             if any(e.info.is_a(name) for name in only):
                 e.hint = e.hint or hint
             raise
+
+
+def _put(digest, tag: bytes, data: bytes) -> None:
+    # Tagged and length-prefixed, so that no two different values feed the same bytes.
+    digest.update(tag + len(data).to_bytes(8, "little") + data)
+
+
+def _feed(digest, value, depth: int = 0) -> bool:
+    """Feed one returned value to the digest; True if it held any data (a Handle alone holds none)."""
+    if isinstance(value, Handle) or depth > 64:  # a handle's number says only how many objects were made
+        return False
+    if isinstance(value, TensorData):
+        _put(digest, b"T", f"{value.dtype}|{value.requires_grad}".encode())
+        return _feed(digest, np.asarray(value.array), depth + 1)
+    if isinstance(value, np.ndarray):
+        _put(digest, b"A", f"{value.dtype.str}|{value.shape}".encode())
+        _put(digest, b"B", np.ascontiguousarray(value).tobytes())
+        return True
+    if isinstance(value, (list, tuple)):
+        _put(digest, b"L" if isinstance(value, list) else b"U", str(len(value)).encode())
+        return any([_feed(digest, item, depth + 1) for item in value]) or not value
+    if isinstance(value, dict):
+        _put(digest, b"D", str(len(value)).encode())
+        return any([_feed(digest, k, depth + 1) | _feed(digest, v, depth + 1) for k, v in value.items()]) or not value
+    if isinstance(value, np.generic):
+        _put(digest, b"S", value.dtype.str.encode() + b"|" + value.tobytes())
+        return True
+    if isinstance(value, Opaque):
+        _put(digest, b"O", value.type_name.encode())
+        return True
+    _put(digest, b"R", f"{type(value).__name__}|{value!r}".encode())
+    return True

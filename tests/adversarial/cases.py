@@ -127,7 +127,7 @@ def generated() -> list[Case]:
     error = dict(exercise="exercise1", statuses=frozenset({"error"}), passes=frozenset())
     failed = dict(error, statuses=frozenset({"failed"}))
     return [
-        Case("empty_file", summary="an empty exercise1.py", make=_write("empty_file.py", b""), **error),
+        Case("empty_file", summary="an empty exercise1.py (no code yet)", make=_write("empty_file.py", b""), **failed),
         Case("binary_file", summary="random bytes with NULs, named .py",
              make=_write("binary_file.py", bytes(range(256)) * 64), **error),
         Case("ten_megabytes", summary="10 MB of valid Python (a comment, repeated)",

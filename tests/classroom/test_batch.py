@@ -177,6 +177,35 @@ def test_every_student_gets_feedback_for_every_exercise(graded_class):
     bob = (feedback / "bob" / "exercise1.txt").read_text()
     assert "Score: 18.0 / 19.0" in bob and "file bob/exercise1.py" in bob and "\x1b[" not in bob
     assert "handed in" in (feedback / "ivan" / "exercise4.txt").read_text()
+    # A page beside each graded file's text; none where nothing was graded.
+    assert "<html" in (feedback / "bob" / "exercise1.html").read_text().lower()
+    assert (feedback / "alice" / "exercise4.html").is_file() and not (feedback / "ivan" / "exercise4.html").exists()
+
+
+def test_failed_checks_keep_their_diagnosis_and_fingerprint(graded_class):
+    _, out, _ = graded_class
+    cells = {s: row["exercises"] for s, row in json.loads((out / "grades.json").read_text())["students"].items()}
+    bob = cells["bob"]["exercise1"]
+    failed = {name for name, status in bob["checks"].items() if status != "passed"}
+    assert failed and set(bob["diagnoses"]) == failed == set(bob["fingerprints"]) == set(bob["hints"])
+    assert all(len(f) == 32 for f in bob["fingerprints"].values())
+    assert cells["alice"]["exercise1"]["diagnoses"] == {} == cells["alice"]["exercise1"]["fingerprints"]
+    assert set(cells["gina"]["exercise1"]["diagnoses"].values()) == {"timeout"}
+    assert cells["gina"]["exercise1"]["fingerprints"] == {}  # cut short: nothing judged, nothing to compare
+
+
+def test_a_page_that_cannot_be_written_costs_neither_the_grade_nor_the_text(tmp_path):
+    submissions = tmp_path / "class"
+    (submissions / "ann").mkdir(parents=True)
+    shutil.copy(EX1 / "bad_no_bias.py", submissions / "ann" / "exercise1.py")
+    out = tmp_path / "book"
+    (out / "feedback" / "ann" / "exercise1.html").mkdir(parents=True)  # where the page should go: a folder
+    result = batch(submissions, "--out", out, "--workers", 1)
+    assert result.exit_code == 0, result.output
+    assert "1 HTML feedback page could not be written" in result.output
+    cell = json.loads((out / "grades.json").read_text())["students"]["ann"]["exercises"]["exercise1"]
+    assert cell["status"] == "ok" and cell["score"] == 18 and cell["message"].startswith("HTML feedback not written")
+    assert cell["diagnoses"] and "Score: 18.0 / 19.0" in (out / "feedback" / "ann" / "exercise1.txt").read_text()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
