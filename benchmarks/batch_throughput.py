@@ -12,6 +12,11 @@ of the resident sets (RSS, counting shared library pages once per process) and o
 sets (PSS, sharing them out) of the batch process and all its descendants (workers and sandboxes),
 polled from /proc every 0.2 s, next to the largest single process (benchmarks/proctree.py).
 
+Shards (--shards 1,2): a class of --shard-count students handing in all five exercises is graded
+as N shards side by side and merged, for each N; the per-submission costs measured there give a
+projection for a 1,000-student course on a 16-job CI matrix (benchmarks/sharding.py). Only that
+part runs when --shards is given.
+
 Scaling: when exercise1 is among --exercises, a class of --scale exercise-1 students (default 160;
 0 skips it) is batched too, --repeat times, each run right after a --count batch; a second table
 sets the two sizes side by side: wall time, the time ratio (against the ratio of class sizes),
@@ -81,8 +86,16 @@ def main() -> None:
     parser.add_argument("--exercises", default="exercise1,exercise4", help="comma-separated (default: 1 and 4)")
     parser.add_argument("--scale", type=int, default=160,
                         help="also batch this many exercise-1 students, to compare with --count (default 160; 0: no)")
+    parser.add_argument("--shards", default="", help="e.g. 1,2: grade a five-exercise class as N shards (only that)")
+    parser.add_argument("--shard-count", type=int, default=12, help="students in the sharded class (default 12)")
+    parser.add_argument("--students", type=int, default=1000, help="students in the projected course (default 1000)")
+    parser.add_argument("--jobs", type=int, default=16, help="jobs of the projected CI matrix (default 16)")
+    parser.add_argument("--runner-cores", type=int, default=4, help="cores of a CI runner (default 4)")
+    parser.add_argument("--setup-minutes", type=float, default=3.0, help="setup of one CI job (default 3)")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "CNN_GRADE_SEED"}
+    if args.shards:
+        return main_shards(args, env)
     workers = args.workers or os.cpu_count() or 1
     rows, scaled = [], []
     with tempfile.TemporaryDirectory(prefix="cnn-grade-bench-") as tmp:
@@ -131,6 +144,23 @@ def main() -> None:
     small = next((r for r in rows if r[0] == "exercise1"), None)
     if scaled and small is not None:
         print_scaling(small[1], small[2], scaled, args.count, args.scale, args.repeat)
+
+
+def main_shards(args, env: dict[str, str]) -> None:
+    """The --shards mode: throughput of N shards side by side, then the projection."""
+    from sharding import costs, make_course, report, run_shards
+
+    counts = [int(n) for n in args.shards.split(",")]
+    walls: dict[int, list[float]] = {n: [] for n in counts}
+    with tempfile.TemporaryDirectory(prefix="cnn-grade-shards-") as tmp:
+        course = make_course(Path(tmp), args.shard_count)
+        for i in range(args.repeat):
+            for n in counts:  # alternated, so a busy moment of the machine weighs on every N
+                out = Path(tmp) / f"merged-{n}-{i}"
+                walls[n].append(run_shards(course, out, n, env))
+                print(f"  {n} shard(s), run {i + 1}: {walls[n][-1]:.1f} s", file=sys.stderr, flush=True)
+        per_cell = costs(Path(tmp) / f"merged-{counts[0]}-0")
+    report(args.shard_count, walls, per_cell, args.students, args.jobs, args.runner_cores, args.setup_minutes)
 
 
 def print_scaling(small: list, per_file: float, large: list, count: int, scale: int, repeat: int) -> None:

@@ -16,7 +16,7 @@ SECONDS = click.FloatRange(min=0, min_open=True)
 timeout_option = click.option("--timeout", type=SECONDS, default=LIMITS.timeout, show_default=True,
                               help="Seconds allowed for each call into student code.")
 
-FORMATS = ("text", "json", "junit", "gradescope")
+FORMATS = ("text", "json", "junit", "gradescope", "html")
 
 
 class UsageProblem(click.ClickException):
@@ -87,7 +87,8 @@ def grading_options(fn):
         click.option("--seed", type=int, default=None, help="Seed of the hidden inputs (default: fixed per exercise, "
                      "or $CNN_GRADE_SEED)."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                     help="Report format; json, junit and gradescope print exactly that document."),
+                     help="Report format; json, junit, gradescope and html print exactly that document "
+                     "(html: one self-contained page with pictures, best with --out report.html)."),
         click.option("--out", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Write the report to this file (the text report still goes to the terminal)."),
         timeout_option,
@@ -264,24 +265,65 @@ def verify_command(exercises, source, seeds, mutants, misconceptions, checks, wo
 @click.option("--exercise", "exercises", multiple=True, help="Grade only these exercises (repeatable).")
 @click.option("--force", is_flag=True, help="Grade again what is already in the gradebook.")
 @click.option("--seed", type=int, default=None, help="Seed of the hidden inputs (default: per exercise, or $CNN_GRADE_SEED).")
+@click.option("--shard", default=None, metavar="I/N",
+              help="Grade only shard I of N (1-based; a stable hash of each student's folder name); "
+              "merge the shards' gradebooks with cnn-grade merge.")
+@click.option("--list", "list_only", is_flag=True, help="With --shard: print the shard's students and grade nothing.")
 @timeout_option
-def batch_command(submissions, out, workers, exercises, force, seed, timeout):
+def batch_command(submissions, out, workers, exercises, force, seed, shard, list_only, timeout):
     """Grade a folder of students (one sub-folder each) into a gradebook.
 
     Exit code 0 when every cell is graded (whatever the scores), 1 when some could not be
     graded this time or an interrupted run left cells pending (run again to finish), 2 for a tool error.
     """
-    from .classroom.batch import BatchInterrupted, grade_batch, print_batch
+    from .classroom.batch import BatchInterrupted, grade_batch, print_batch, shard_students
+    from .classroom.shards import parse_shard
 
+    part = parse_shard(shard) if shard is not None else None
+    if list_only:
+        if part is None:
+            raise ToolError("--list prints the students of one shard: give --shard I/N too.")
+        for student in shard_students(submissions, part):
+            click.echo(student)
+        sys.exit(0)
     console = _console()
     try:  # Ctrl-C or SIGTERM: every finished cell is saved, the rest is marked pending
         result = grade_batch(submissions, out=out, workers=workers, exercises=exercises or None, force=force,
-                             seed=seed, timeout=timeout, console=console)
+                             seed=seed, timeout=timeout, console=console, shard=part)
     except BatchInterrupted as e:
         click.echo(e.advice, err=True)  # names the command that resumes (without --force after a forced run)
         sys.exit(130)
     print_batch(result, console)
     sys.exit(0 if result.complete else 1)
+
+
+@cli.command("merge")
+@click.argument("gradebooks", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where the merged gradebook goes (grades.csv, grades.json, feedback/).")
+def merge_command(gradebooks, out):
+    """Merge the gradebooks of a batch's shards (batch --shard I/N) into one.
+
+    Exit code 0 when every student of the class is graded, 1 when some shard is absent or left
+    students ungraded or pending (the message names them), 2 for shards that do not belong together.
+    """
+    from .classroom.merge import merge_gradebooks, print_merge
+
+    result = merge_gradebooks(gradebooks, out=out)
+    print_merge(result, _console())
+    sys.exit(0 if result.complete else 1)
+
+
+@cli.command("class-report")
+@click.argument("gradebook", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The HTML file to write (default: GRADEBOOK/class.html).")
+def class_report_command(gradebook, out):
+    """Write a class report from a gradebook: scores, misconceptions, identical wrong answers."""
+    from .classroom.class_report import class_report
+
+    written = class_report(gradebook, out=out)
+    click.echo(f"Wrote {written}")
 
 
 @cli.command("gradescope-bundle")

@@ -19,11 +19,12 @@ from grader.classroom.bundle import CPU_INDEX_ARGS
 from grader.grading.exercises import EXERCISES
 from tests.conftest import REPO
 
-WORKFLOWS = sorted((REPO / "examples").glob("*.yml"))
+WORKFLOWS = sorted((REPO / "examples").rglob("*.yml"))
 # The oldest major version of each action the examples may name: those running on the runners' current
 # Node.js (checkout and setup-python from v5/v6, upload-artifact from v6, test-reporter from v3).
 # Classroom's two actions have no release after v1.
 MAINTAINED = {"actions/checkout": 6, "actions/setup-python": 6, "actions/upload-artifact": 7,
+              "actions/download-artifact": 7,
               "dorny/test-reporter": 3, "classroom-resources/autograding-command-grader": 1,
               "classroom-resources/autograding-grading-reporter": 1}
 # What actionlint must refuse: GitHub Classroom's own `on` list, which the classroom example once copied.
@@ -63,7 +64,8 @@ def lint(command: list[str], path: Path) -> subprocess.CompletedProcess:
 
 
 def test_there_are_examples_to_check():
-    assert [p.name for p in WORKFLOWS] == ["classroom-autograding.yml", "github-classroom.yml"]
+    assert [p.relative_to(REPO / "examples").as_posix() for p in WORKFLOWS] == [
+        "classroom-autograding.yml", "github-classroom.yml", "shards/github-actions.yml"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -93,8 +95,8 @@ def test_each_example_passes_actionlint(linter, path):
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_each_example_names_maintained_versions_of_its_actions(path):
-    (job,) = load_workflow(path)["jobs"].values()
-    used = [step["uses"] for step in job["steps"] if "uses" in step]
+    jobs = load_workflow(path)["jobs"].values()
+    used = [step["uses"] for job in jobs for step in job["steps"] if "uses" in step]
     assert used
     for action in used:
         name, _, version = action.partition("@")
@@ -147,3 +149,91 @@ def assert_torch_is_the_cpu_build_by_default(workflow: dict, install: str) -> No
     assert workflow["env"]["TORCH_PIP_ARGS"] == f"${{{{ vars.TORCH_PIP_ARGS || '{CPU_INDEX_ARGS}' }}}}"
     lines = [line.strip() for line in install.splitlines()]
     assert lines.index("python -m pip install torch $TORCH_PIP_ARGS") < lines.index("python -m pip install .")
+
+
+# -- the recipes for grading a course in shards (examples/shards/) ------------------------------------------------
+SHARDS = REPO / "examples" / "shards"
+
+
+def test_the_shard_workflow_grades_each_shard_then_merges_them():
+    data = load_workflow(SHARDS / "github-actions.yml")
+    grade, merge = data["jobs"]["grade"], data["jobs"]["merge"]
+    shards = grade["strategy"]["matrix"]["shard"]
+
+    assert shards == list(range(1, int(data["env"]["SHARDS"]) + 1))  # the matrix covers shards 1..SHARDS
+    assert grade["strategy"]["fail-fast"] is False
+    install = next(s["run"] for s in grade["steps"] if s.get("name") == "Install CPU PyTorch and the kit")
+    assert_torch_is_the_cpu_build_by_default(data, install)
+    runs = [s.get("run", "") for s in grade["steps"]]
+    assert 'cnn-grade batch submissions --shard "${{ matrix.shard }}/$SHARDS" --list' in runs
+    assert ('cnn-grade batch submissions --shard "${{ matrix.shard }}/$SHARDS" --out "gradebook-${{ matrix.shard }}"'
+            in runs)
+    upload = next(s for s in grade["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"]["name"] == "gradebook-${{ matrix.shard }}" and upload["if"] == "${{ !cancelled() }}"
+    # The merge runs after every shard, even failed ones, on all their artifacts.
+    assert merge["needs"] == "grade" and merge["if"] == "${{ !cancelled() }}"
+    download = next(s for s in merge["steps"] if s.get("uses", "").startswith("actions/download-artifact"))
+    assert download["with"] == {"pattern": "gradebook-*", "path": "shards"}
+    assert "cnn-grade merge shards/gradebook-* --out gradebook" in [s.get("run") for s in merge["steps"]]
+
+
+MANIFESTS = sorted((SHARDS / "kubernetes").glob("*.yaml"))
+
+
+def test_there_are_kubernetes_manifests():
+    assert [p.name for p in MANIFESTS] == ["merge.yaml", "shards.yaml", "volume.yaml"]
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_each_kubernetes_manifest_is_valid_against_the_api_schemas(path):
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    for resource in YAML(typ="safe").load_all(path.read_text(encoding="utf-8")):
+        kubernetes_validate.validate(resource, kubernetes_validate.utils.latest_version(), strict=True)
+
+
+def test_the_schema_check_refuses_a_broken_manifest():
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    job = YAML(typ="safe").load((SHARDS / "kubernetes" / "shards.yaml").read_text(encoding="utf-8"))
+    job["spec"]["completionMode"] = ["Indexed"]  # a list where a string belongs
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(job, kubernetes_validate.utils.latest_version(), strict=True)
+
+
+def test_the_indexed_job_gives_pod_i_shard_i_plus_one_and_the_volume_to_merge():
+    job = YAML(typ="safe").load((SHARDS / "kubernetes" / "shards.yaml").read_text(encoding="utf-8"))
+    spec = job["spec"]
+    (container,) = spec["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert spec["completionMode"] == "Indexed" and spec["completions"] == int(env["SHARDS"]) == spec["parallelism"]
+    script = " ".join(container["args"])
+    assert '--shard "$((JOB_COMPLETION_INDEX + 1))/$SHARDS"' in script
+    assert '--out "/data/gradebooks/shard-$JOB_COMPLETION_INDEX"' in script
+    merge = YAML(typ="safe").load((SHARDS / "kubernetes" / "merge.yaml").read_text(encoding="utf-8"))
+    (merger,) = merge["spec"]["template"]["spec"]["containers"]
+    assert merger["args"] == ["cnn-grade merge /data/gradebooks/shard-* --out /data/gradebook"]
+
+
+def test_the_image_copies_what_the_kit_needs_and_nothing_of_the_keys():
+    lines = (SHARDS / "kubernetes" / "Dockerfile").read_text().splitlines()
+    copied = [word for line in lines if line.startswith("COPY") for word in line.split()[1:-1]]
+    assert copied and all((REPO / word).exists() for word in copied)
+    assert not any(word.startswith(("solutions", "tests")) for word in copied)
+    assert any("download.pytorch.org/whl/cpu" in line for line in lines)  # the CPU build by default
+
+
+SCRIPTS = sorted([*(SHARDS / "slurm").iterdir(), SHARDS / "kubernetes" / "run.sh"])
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_each_script_is_valid_bash(path):
+    result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_slurm_array_gives_task_t_shard_t_plus_one_and_merges_after_all():
+    grade = (SHARDS / "slurm" / "grade.sbatch").read_text()
+    shards = int(re.search(r"^SHARDS=(\d+)$", grade, re.M).group(1))
+    assert f"#SBATCH --array=0-{shards - 1}" in grade
+    assert '--shard "$((SLURM_ARRAY_TASK_ID + 1))/$SHARDS"' in grade
+    assert "--dependency=\"afterany:" in (SHARDS / "slurm" / "submit.sh").read_text()
+    assert 'cnn-grade merge "$COURSE_DIR"/gradebooks/shard-*' in (SHARDS / "slurm" / "merge.sbatch").read_text()

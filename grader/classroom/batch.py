@@ -21,10 +21,12 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
+from .batch_worker import HTML_NOTE
 from .batch_pool import Task, default_workers, grade_in_workers, sigterm_as_interrupt
 from ..grading.engine import resolve_seed
 from ..errors import ToolError
 from ..grading.exercises import Exercise, all_exercises, resolve
+from .shards import Shard
 from .gradebook import Cell, Gradebook, locked, now
 from ..grading.limits import DEFAULT as LIMITS, Limits
 from ..files import write_atomic
@@ -99,12 +101,11 @@ def _present(exercise: Exercise, folder: Path) -> bool:
                for place in (folder, folder / "exercises") for suffix in SUFFIXES)
 
 
-def _check_folders(submissions: Path, out: Path | None) -> tuple[Path, Path]:
-    submissions = Path(submissions).expanduser()
-    if not submissions.is_dir():
-        raise ToolError(f"Not a folder: {submissions}" if submissions.exists() else f"No such folder: {submissions}")
-    submissions = submissions.resolve()
-    out = (Path(out).expanduser() if out is not None else submissions.parent / "gradebook").resolve()
+def _check_folders(submissions: Path, out: Path | None, shard: Shard | None = None) -> tuple[Path, Path]:
+    submissions = _submissions_folder(submissions)
+    # Shards run side by side on one machine too: each has its own default gradebook.
+    default = f"gradebook-{shard.index}-of-{shard.count}" if shard else "gradebook"
+    out = (Path(out).expanduser() if out is not None else submissions.parent / default).resolve()
     # Inside the submissions folder the gradebook would be read as a student next time, and sit
     # among files students control: keep the two apart.
     if out == submissions or submissions in out.parents:
@@ -132,34 +133,50 @@ def _choose_exercises(names, folders: list[Path]) -> list[Exercise]:
 
 def grade_batch(submissions: Path, *, out: Path | None = None, workers: int | None = None,
                 exercises=None, force: bool = False, seed: int | None = None, timeout: float = LIMITS.timeout,
-                console: Console | None = None) -> BatchResult:
+                console: Console | None = None, shard: Shard | None = None) -> BatchResult:
     """Grade every student's exercise files into OUT/grades.json, grades.csv and feedback/; progress on console.
 
-    Ctrl-C or SIGTERM raises BatchInterrupted, whose advice says how to resume.
+    With `shard`, only that shard's students (see shards.py). Ctrl-C or SIGTERM raises BatchInterrupted,
+    whose advice says how to resume.
     """
     try:
         with sigterm_as_interrupt():
-            return _grade_batch(submissions, out, workers, exercises, force, seed, timeout, console)
+            return _grade_batch(submissions, out, workers, exercises, force, seed, timeout, console, shard)
     except BatchInterrupted:
         raise
     except KeyboardInterrupt:  # before the gradebook changed: the same command does it all
         raise BatchInterrupted(resume_advice(False)) from None
 
 
-def _grade_batch(submissions, out, workers, exercises, force, seed, timeout, console) -> BatchResult:
+def shard_students(submissions: Path, shard: Shard) -> list[str]:
+    """The students (folder names) a shard grades, for `batch --shard I/N --list`."""
+    return [f.name for f in student_folders(_submissions_folder(submissions)) if shard.holds(f.name)]
+
+
+def _submissions_folder(submissions: Path) -> Path:
+    submissions = Path(submissions).expanduser()
+    if not submissions.is_dir():
+        raise ToolError(f"Not a folder: {submissions}" if submissions.exists() else f"No such folder: {submissions}")
+    return submissions.resolve()
+
+
+def _grade_batch(submissions, out, workers, exercises, force, seed, timeout, console, shard) -> BatchResult:
     started = time.perf_counter()
     Limits(timeout=timeout)  # out of range: a ToolError before anything starts
-    submissions, out = _check_folders(submissions, out)
-    folders = student_folders(submissions)
-    if not folders:
+    submissions, out = _check_folders(submissions, out, shard)
+    everyone = student_folders(submissions)
+    if not everyone:
         raise ToolError(f"{submissions} holds no student folders (one sub-folder per student).")
-    chosen = _choose_exercises(exercises, folders)
+    # Exercises are chosen from the whole class, so that every shard grades the same ones.
+    chosen = _choose_exercises(exercises, everyone)
     if not chosen:
         names = ", ".join(f"{ex.name}.py" for ex in all_exercises())
         raise ToolError(f"No student folder in {submissions} holds an exercise file ({names} or .ipynb).")
+    folders = [f for f in everyone if shard is None or shard.holds(f.name)]
     _make_out(out)
     with locked(out):
-        book = Gradebook.open(out, submissions)
+        book = Gradebook.open(out, submissions, str(shard) if shard else None)
+        book.roster = [f.name for f in everyone]  # merge names the students no shard graded
         tasks, hashes, kept = _plan(book, folders, chosen, force=force, seed=seed, timeout=timeout)
         book.save()
         try:
@@ -187,6 +204,8 @@ def _plan(book: Gradebook, folders: list[Path], chosen: list[Exercise], *, force
                 if old is None or (old.status, old.message, old.file) != (cell.status, cell.message, cell.file):
                     book.put(folder.name, ex.name, cell)
                     write_atomic(feedback, f"{ex.name}: {cell.message}\n")
+                    with contextlib.suppress(OSError):  # an older page would show the grade of a file now gone
+                        feedback.with_suffix(".html").unlink(missing_ok=True)
                 continue
             unchanged = old is not None and old.final and (old.sha256, old.seed, old.file) == (sha, exercise_seed, rel)
             if unchanged and not force:
@@ -266,11 +285,16 @@ def _cell(reply: dict, rel: str, sha: str, seed: int, max_score: float | None) -
     duration = float(reply.get("duration") or 0.0)
     if reply.get("status") == "ok":
         return Cell("ok", float(reply["score"]), float(reply["max_score"]), rel, sha, int(reply["seed"]),
-                    {str(k): str(v) for k, v in reply.get("checks", {}).items()}, "", duration, now())
+                    _names(reply.get("checks")), str(reply.get("note") or ""), duration, now(),
+                    _names(reply.get("diagnoses")), _names(reply.get("fingerprints")), _names(reply.get("hints")))
     # sha256 None marks a failure of the grader rather than of the file: the next run grades it again.
     final = reply.get("retry") is not True
     return Cell("error", 0.0, max_score, rel, sha if final else None, seed, {}, str(reply.get("message", "")),
                 duration, now())
+
+
+def _names(table) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (table or {}).items()}
 
 
 def _fill_max_scores(book: Gradebook, chosen: list[Exercise]) -> None:
@@ -310,6 +334,10 @@ def print_batch(result: BatchResult, console: Console) -> None:
         console.print(Text.assemble(("! ", "yellow"), f"{student}/{ex}: ", message.splitlines()[0] if message else ""))
     if len(problems) > MAX_ERRORS_SHOWN:
         console.print(f"… and {len(problems) - MAX_ERRORS_SHOWN} more errors: see grades.json")
+    no_page = sum(c.status == "ok" and c.message.startswith(HTML_NOTE) for row in result.rows for _, c in row.cells)
+    if no_page:
+        console.print(Text(f"! {no_page} HTML feedback page{'s' * (no_page != 1)} could not be written (see "
+                           f"grades.json); the .txt feedback is complete.", style="yellow"))
     how = f"{result.workers} worker{'s' * (result.workers != 1)}, " if result.graded else ""
     console.print(f"Graded {result.graded}, kept {result.kept} from an earlier run (same file and seed); "
                   f"{how}{result.duration:.1f} s.")

@@ -36,11 +36,25 @@ class Cell:
     message: str = ""
     duration: float = 0.0  # seconds spent grading
     graded_at: str = ""  # UTC, ISO 8601
+    # Of the checks that did not pass (absent from gradebooks written before they were recorded):
+    diagnoses: dict[str, str] = field(default_factory=dict)  # check name -> misconception id or status
+    fingerprints: dict[str, str] = field(default_factory=dict)  # check name -> digest of the wrong outputs
+    hints: dict[str, str] = field(default_factory=dict)  # check name -> its hint (the class report's text)
 
     @property
     def final(self) -> bool:
         """True when a re-run may keep this cell as long as the file and seed are unchanged."""
         return self.status in ("ok", "error") and self.sha256 is not None
+
+
+def kit_version() -> str:
+    """The installed cnn-grade's version ("unknown" when run from a folder without installing it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cnn-grade")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def now() -> str:
@@ -68,10 +82,13 @@ def locked(out: Path):
 class Gradebook:
     """The grades of one submissions folder, rewritten atomically (JSON, then CSV) on every change."""
 
-    def __init__(self, out: Path, submissions: Path):
+    def __init__(self, out: Path, submissions: Path, shard: str | None = None):
         self.out, self.submissions = out, submissions
         self.cells: dict[str, dict[str, Cell]] = {}
         self.max_scores: dict[str, float] = {}
+        self.shard = shard  # "2/16" for a shard's gradebook (batch --shard), None for a whole class
+        self.roster: list[str] = []  # every student folder of the class, graded here or in another shard
+        self.version = kit_version()  # merge refuses shards graded by different versions
 
     @property
     def json_path(self) -> Path:
@@ -82,13 +99,30 @@ class Gradebook:
         return self.out / CSV_NAME
 
     @classmethod
-    def open(cls, out: Path, submissions: Path) -> "Gradebook":
+    def open(cls, out: Path, submissions: Path, shard: str | None = None) -> "Gradebook":
         """The gradebook in `out`, or an empty one; a file that is not one of ours is a ToolError."""
-        book = cls(out, submissions)
+        try:
+            book = cls.load(out)
+        except FileNotFoundError:
+            return cls(out, submissions, shard)
+        if book.submissions != submissions:
+            raise ToolError(f"{out} holds the gradebook of {book.submissions}, not of {submissions}: "
+                            f"pass another --out.")
+        if book.shard != shard:
+            held = f"shard {book.shard}" if book.shard else "the whole class"
+            wanted = f"shard {shard}" if shard else "the whole class"
+            raise ToolError(f"{out} holds the gradebook of {held}, not of {wanted}: pass another --out.")
+        book.version = kit_version()  # what grades from now on
+        return book
+
+    @classmethod
+    def load(cls, out: Path) -> "Gradebook":
+        """The gradebook in `out` (FileNotFoundError if none); a file that is not one of ours is a ToolError."""
+        book = cls(out, Path())
         try:
             text = book.json_path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return book
+            raise
         except OSError as e:
             raise ToolError(f"Cannot read {book.json_path}: {e.strerror or e}") from None
         try:
@@ -98,13 +132,13 @@ class Gradebook:
             book.max_scores = {str(k): float(v) for k, v in data.get("max_scores", {}).items()}
             for student, row in data["students"].items():
                 book.cells[student] = {ex: _cell(raw) for ex, raw in row["exercises"].items()}
-            recorded = data["submissions"]
+            book.submissions = Path(data["submissions"])
+            book.shard = data.get("shard")  # absent before shards existed: a whole class
+            book.roster = [str(name) for name in data.get("roster", [])]
+            book.version = str(data.get("version", ""))
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise ToolError(f"{book.json_path} is not a gradebook this version of cnn-grade can resume ({e}); "
                             f"move it away to start afresh.") from None
-        if Path(recorded) != submissions:
-            raise ToolError(f"{out} holds the gradebook of {recorded}, not of {submissions}: "
-                            f"pass another --out.")
         return book
 
     def fill_max_scores(self) -> None:
@@ -152,9 +186,10 @@ class Gradebook:
         students = {s: {"total": self.total(s),
                         "exercises": {ex: asdict(self.cells[s][ex]) for ex in exercises if ex in self.cells[s]}}
                     for s in self.students()}
-        data = {"schema": SCHEMA, "tool": "cnn-grade", "submissions": str(self.submissions), "updated": now(),
-                "exercises": exercises, "max_scores": {ex: self.max_scores.get(ex) for ex in exercises},
-                "students": students}
+        data = {"schema": SCHEMA, "tool": "cnn-grade", "version": self.version, "submissions": str(self.submissions),
+                "shard": self.shard, "roster": sorted(set(self.roster) | set(self.cells), key=lambda s: (s.casefold(), s)),
+                "updated": now(), "exercises": exercises,
+                "max_scores": {ex: self.max_scores.get(ex) for ex in exercises}, "students": students}
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     def to_csv(self) -> str:
@@ -172,8 +207,12 @@ class Gradebook:
 
 def _cell(raw: dict) -> Cell:
     cell = Cell(**raw)
-    if cell.status not in CELL_STATUSES or not isinstance(cell.checks, dict):
+    if cell.status not in CELL_STATUSES:
         raise ValueError(f"a cell has status {cell.status!r}")
+    for name in ("checks", "diagnoses", "fingerprints", "hints"):
+        table = getattr(cell, name)
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise ValueError(f"a cell's {name} is not a table of names")
     return cell
 
 
