@@ -22,19 +22,29 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 # The last cell. `sys.executable -m grader`, not `!cnn-grade`: a kernel need not have the course's
 # environment on its PATH, and a shell command that is not found still leaves the cell looking
 # successful. Exit 1 is a score below full marks, anything else a failure to grade (see the CLI).
-# The reader knows this cell by its `"-m", "grader"` and skips it when grading.
+# The report shows as the HTML page (pictures included) where the notebook can show HTML, and as the
+# terminal's text elsewhere (one display, both forms: the front end picks). "Grading ..." shows
+# meanwhile and is then replaced. The reader knows this cell by its `"-m", "grader"` and skips it.
 _GRADING_CELL = string.Template("""\
 # Grades $file as saved on disk, with the Python running this notebook (grading skips this cell).
-import importlib.util, os, subprocess, sys
+import importlib.util, os, subprocess, sys, tempfile
+from pathlib import Path
+from IPython.display import display
 
 if importlib.util.find_spec("grader") is None:
     raise ModuleNotFoundError(f"cnn-grade is not installed for {sys.executable}: choose the course's kernel "
                               "(Kernel > Change Kernel), or install the course package into this Python.")
-command = [sys.executable, "-m", "grader", "$name", "--file", "$file"]
-with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8",
-                      errors="replace", env=dict(os.environ, PYTHONIOENCODING="utf-8")) as grading:
-    for line in grading.stdout:  # the report as it comes
-        print(line, end="")
+shown = display({"text/plain": "Grading $file ..."}, raw=True, display_id=True)
+with tempfile.TemporaryDirectory() as folder:
+    page = Path(folder, "report.html")
+    command = [sys.executable, "-m", "grader", "$name", "--file", "$file",
+               "--format", "html", "--out", str(page)]  # the page to a file, the text report to stdout
+    grading = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8",
+                             errors="replace", env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+    report = {"text/plain": grading.stdout}  # the text report (or the reason it could not grade)
+    if page.is_file():
+        report["text/html"] = page.read_text(encoding="utf-8")
+shown.update(report, raw=True)
 if grading.returncode == 1:
     print("Not every check passed yet: the report above says what to fix.", file=sys.stderr)
 elif grading.returncode:

@@ -54,6 +54,13 @@ def text_of(cell, name: str | None = None) -> str:
                    if o.output_type == "stream" and (name is None or o.name == name)))
 
 
+def report_of(cell) -> dict[str, str]:
+    """The report the grading cell displays: {"text/plain": ..., "text/html": ...} (colour codes removed)."""
+    shown = [o for o in cell.get("outputs", []) if o.output_type == "display_data"]
+    assert len(shown) == 1, cell.get("outputs")  # "Grading ..." replaced in place by the report
+    return {kind: ANSI.sub("", value) for kind, value in shown[0].data.items()}
+
+
 def test_run_all_of_a_finished_notebook_grades_it_with_the_kernels_python_without_cnn_grade_on_path(tmp_path):
     assert shutil.which("cnn-grade", path=BARE_PATH) is None and str(Path(sys.executable).parent) not in BARE_PATH
     ex = resolve("exercise1")
@@ -68,9 +75,12 @@ def test_run_all_of_a_finished_notebook_grades_it_with_the_kernels_python_withou
     done = run_all(path, path_variable=BARE_PATH)  # any cell that raises fails the test here
 
     assert text_of(done.cells[-1]).strip() == f"kernel python: {sys.executable}"
-    graded = text_of(done.cells[-2])
-    assert "Score: 19.0 / 19.0" in graded, graded
-    assert "not found" not in graded and not text_of(done.cells[-2], "stderr")
+    report = report_of(done.cells[-2])
+    assert "Score: 19.0 / 19.0" in report["text/plain"], report["text/plain"]  # where HTML cannot show
+    page = report["text/html"]  # the HTML report, where it can
+    assert page.startswith("<!DOCTYPE html>") and "Score: 19.0 / 19.0" in page and "all checks passed" in page
+    assert "Grading exercise1.ipynb" not in str(done.cells[-2].outputs)
+    assert not text_of(done.cells[-2])  # nothing else: no stream, no stderr
 
 
 def test_run_all_of_the_exercise5_stub_notebook_passes_the_demo_and_reaches_the_grading_cell(tmp_path):
@@ -82,10 +92,11 @@ def test_run_all_of_the_exercise5_stub_notebook_passes_the_demo_and_reaches_the_
 
     code = [c for c in done.cells if c.cell_type == "code"]
     assert "not implemented yet" in text_of(code[-2])
-    graded = text_of(code[-1], "stdout")
-    assert "Score: 0.0 /" in graded, graded
+    report = report_of(code[-1])
+    assert "Score: 0.0 /" in report["text/plain"], report["text/plain"]
+    assert "Score: 0.0 /" in report["text/html"] and "What to fix" in report["text/html"]
     # A score below full marks shows the report, and a line on stderr that Jupyter sets apart.
-    assert "Not every check passed yet" in text_of(code[-1], "stderr")
+    assert text_of(code[-1], "stderr").strip() == "Not every check passed yet: the report above says what to fix."
 
 
 def test_a_grading_cell_that_cannot_grade_is_an_error_in_the_notebook(tmp_path):
@@ -94,7 +105,9 @@ def test_a_grading_cell_that_cannot_grade_is_an_error_in_the_notebook(tmp_path):
 
     done = run_all(path, allow_errors=True)  # without it, the error would stop "Run All" (CellExecutionError)
 
-    assert "No such file: nowhere.ipynb" in text_of(done.cells[0])  # the grader's own one-line reason
+    report = report_of(done.cells[0])
+    assert "No such file: nowhere.ipynb" in report["text/plain"]  # the grader's own one-line reason
+    assert "text/html" not in report  # no page was written: the reason shows as text
     errors = [o for o in done.cells[0].outputs if o.output_type == "error"]
     assert [(o.ename, o.evalue) for o in errors] == [
         ("RuntimeError", "cnn-grade could not grade nowhere.ipynb (exit code 2): see the message above.")]
