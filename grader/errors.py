@@ -46,6 +46,7 @@ class StudentRaised(Exception):
         self.target = target
         self.info = info
         self.hint = ""  # a check may name the likely cause (see Context.hint_on_raise)
+        self.diagnosis = ""  # and give that cause's stable id
 
 
 class ChildDied(Exception):

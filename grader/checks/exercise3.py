@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from typing import NamedTuple
 
 import numpy as np
 
 from ..grading import references as ref
 from ..grading.compare import close, where_different
-from ..errors import CheckFailed
+from ..errors import CheckFailed, StudentRaised
 from ..grading.registry import Detail, check
-from ..grading.results import Table
+from ..grading.results import Curves, Table
 from ..sandbox.protocol import ModelSpec
-from .modules import (device_names, explained, failed_in, layer_crash, network_crash, of_kind, output,
-                      plain_container_hint, plain_containers, ran_layers, traced)
+from .modules import (device_names, explained, failed_in, feature_maps, layer_crash, network_crash, numbers, of_kind,
+                      output, plain_container_hint, plain_containers, ran_layers, thinned, traced)
 
 # The budget and bar of `it_learns`. Measured on the bundled data over 9 seeds: Flatten -> Linear heads
 # reach 0.92-0.98, a global-average-pooling head (slowest of the designs the contract allows) 0.69-0.92;
 # the MLP baseline 0.18-0.29, a CNN of 1x1 kernels 0.27-0.31. The bar sits between the two groups.
 LEARN_STEPS, LEARN_BATCH, LEARN_LR = 150, 64, 3e-3
 LEARN_THRESHOLD = 0.5
-VARIANTS = [  # (changes to the reference, what it means)
-    (dict(padding=0), "Your block matches a convolution without padding: use Conv2d(..., kernel_size=3, padding=1) "
-                      "so the 3x3 convolution keeps the map's size and only the pooling halves it."),
-    (dict(order="conv relu bn pool"), "Your block matches Conv2d -> ReLU -> BatchNorm2d: the order is wrong. "
-                                      "Normalise first, then apply ReLU: Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d."),
-    (dict(order="conv pool bn relu"), "Your block pools before BatchNorm and ReLU: the order is "
-                                      "Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d."),
-    (dict(order="conv bn pool"), "Your block matches one without ReLU: add the ReLU after BatchNorm2d."),
-    (dict(pool="avg"), "Your block matches average pooling: use max pooling (MaxPool2d(2)), which keeps the "
-                       "strongest response in each 2x2 window."),
+VARIANTS = [  # (changes to the reference, the mistake's diagnosis id, what it means)
+    (dict(padding=0), "no_padding",
+     "Your block matches a convolution without padding: use Conv2d(..., kernel_size=3, padding=1) so the 3x3 "
+     "convolution keeps the map's size and only the pooling halves it."),
+    (dict(order="conv relu bn pool"), "bn_after_relu",
+     "Your block matches Conv2d -> ReLU -> BatchNorm2d: the order is wrong. Normalise first, then apply ReLU: "
+     "Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d."),
+    (dict(order="conv pool bn relu"), "pool_before_bn",
+     "Your block pools before BatchNorm and ReLU: the order is Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d."),
+    (dict(order="conv bn pool"), "no_relu", "Your block matches one without ReLU: add the ReLU after BatchNorm2d."),
+    (dict(pool="avg"), "avg_pool",
+     "Your block matches average pooling: use max pooling (MaxPool2d(2)), which keeps the strongest response in "
+     "each 2x2 window."),
 ]
 
 
@@ -44,36 +48,51 @@ def block_numerics(ctx, train: bool) -> None:
     convs, bns = of_kind(layers, "Conv2d"), of_kind(layers, "BatchNorm2d")
     if len(convs) != 1:
         raise CheckFailed(f"{len(convs)} Conv2d layers ran in your ConvBlock's forward; it has exactly one.",
-                          "ConvBlock is Conv2d(3x3, padding=1) -> BatchNorm2d -> ReLU -> MaxPool2d(2).")
+                          "ConvBlock is Conv2d(3x3, padding=1) -> BatchNorm2d -> ReLU -> MaxPool2d(2).",
+                          diagnosis="conv_count")
     if len(bns) != 1:
         raise CheckFailed(f"{len(bns)} BatchNorm2d layers ran in your ConvBlock's forward; it has exactly one.",
                           "Add nn.BatchNorm2d(out_channels) after the convolution: it normalises each channel "
-                          "over the batch, which makes the network train fast and stably.")
+                          "over the batch, which makes the network train fast and stably.",
+                          diagnosis="no_batchnorm" if not bns else "bn_count")
     out = output(ctx.probe("forward", block, ctx.tensor(x), train=train, label="ConvBlock.forward"), "ConvBlock")
     want = ref.conv_block(x, convs[0], bns[0], train).numpy()  # (N, 8, 5, 5)
     # Tolerance of float32 work on this device (TF32 convolutions on a GPU): see compare.TOLERANCES.
     if out.shape == want.shape and ctx.matches(out, want, x.dtype):
         return
-    for change, hint in VARIANTS:
+    for change, mistake, hint in VARIANTS:
         variant = ref.conv_block(x, convs[0], bns[0], train, **change).numpy()
         if out.shape == variant.shape and close(out, variant, x.dtype, ctx.device):
             raise CheckFailed(f"In {mode} mode, ConvBlock(3, 8) on {x.shape} does not match "
-                              f"Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d with your own weights.", hint)
+                              f"Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d with your own weights.", hint,
+                              diagnosis=mistake)
     if out.shape != want.shape:
         raise CheckFailed(f"In {mode} mode, ConvBlock(3, 8) maps {x.shape} to {out.shape}; expected {want.shape}.",
-                          padding_hint(layers, x.shape[-1]))
+                          padding_hint(layers, x.shape[-1]), diagnosis=resize_diagnosis(layers, x.shape[-1]))
     text, figures = where_different(out[0], want[0], x.dtype, device=ctx.device)
     hint = ("In eval mode BatchNorm must use its running statistics: let nn.BatchNorm2d handle the mode."
             if not train else "Check each step of the block against Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d(2).")
     raise CheckFailed(f"In {mode} mode your ConvBlock's output differs from the reference (first image): {text}",
-                      hint, figures)
+                      hint, figures, diagnosis="eval_mode_statistics" if not train else "")
+
+
+def shrunk(layers: list[dict], size: int) -> tuple | None:
+    """The first convolution's output shape when it changed the map's side, else None."""
+    conv = of_kind(layers, "Conv2d")
+    shape = conv[0]["out_shape"] if conv else None
+    return shape if shape and len(shape) == 4 and shape[-1] != size else None
+
+
+def resize_diagnosis(layers: list[dict], size: int) -> str:
+    """A block of the wrong output size: no padding when its convolution shrank the map."""
+    return "no_padding" if shrunk(layers, size) else "block_output_shape"
 
 
 def padding_hint(layers: list[dict], size: int) -> str:
     """Name the convolution's output size with the formula, when it shrank the map."""
     conv = of_kind(layers, "Conv2d")
-    shape = conv[0]["out_shape"] if conv else None
-    if shape and len(shape) == 4 and shape[-1] != size:
+    shape = shrunk(layers, size)
+    if shape:
         padding = conv[0]["settings"].get("padding", 0)
         p = padding[-1] if isinstance(padding, tuple) else padding
         p = p if isinstance(p, int) else 0
@@ -102,7 +121,7 @@ def block_shape(ctx):
     if out.shape != (2, 16, 16, 16):
         layers = ran_layers(ctx.probe("inspect", block, ctx.tensor(x), label="ConvBlock.forward"), "your ConvBlock")
         raise CheckFailed(f"ConvBlock(3, 16) maps (2, 3, 32, 32) to {out.shape}; expected (2, 16, 16, 16).",
-                          padding_hint(layers, 32))
+                          padding_hint(layers, 32), diagnosis=resize_diagnosis(layers, 32))
 
 
 # --- ThreeBlockCNN -----------------------------------------------------------------------------
@@ -162,7 +181,8 @@ def three_blocks(ctx):
             raise CheckFailed(f"ThreeBlockCNN({_args(kwargs)}) holds {n} ConvBlock instances nn.Module can see; "
                               "expected three.", plain_container_hint(hidden) if hidden else
                               "Build three ConvBlocks, one per entry of widths: in_channels -> widths[0] -> "
-                              "widths[1] -> widths[2], in any container (Sequential, ModuleList, attributes).")
+                              "widths[1] -> widths[2], in any container (Sequential, ModuleList, attributes).",
+                              diagnosis="plain_list_of_layers" if hidden else "not_three_blocks")
 
 
 @check(points=2, title="ThreeBlockCNN returns (N, num_classes) logits for the defaults and other configurations")
@@ -184,7 +204,7 @@ def logits_not_probabilities(ctx):
     if np.all(out >= 0) and np.all(out <= 1) and np.allclose(out.sum(axis=1), 1, atol=1e-4):
         raise CheckFailed("Every row of your output is non-negative and sums to 1: those are probabilities.",
                           "Return raw scores (logits). nn.CrossEntropyLoss applies log-softmax itself; a softmax "
-                          "in forward squashes the gradients and slows learning.")
+                          "in forward squashes the gradients and slows learning.", diagnosis="softmax_output")
     return stood_in(ctx)
 
 
@@ -193,7 +213,8 @@ def batch_of_one(ctx):
     out = logits(ctx, dict(num_classes=6), (1, 3, 32, 32))
     if out.shape != (1, 6):
         raise CheckFailed(f"For a batch of one image, ThreeBlockCNN(num_classes=6) returns {out.shape}; expected (1, 6).",
-                          "Keep the batch axis: flatten with x.flatten(1) or x.view(x.size(0), -1), never x.squeeze().")
+                          "Keep the batch axis: flatten with x.flatten(1) or x.view(x.size(0), -1), never x.squeeze().",
+                          diagnosis="batch_axis_squeezed")
     return stood_in(ctx)
 
 
@@ -246,15 +267,17 @@ def count_parameters(ctx):
             got = ctx.call("count_parameters", ModelSpec(spec), trainable_only=trainable_only)
             if type(got) is not int and not isinstance(got, np.integer):
                 raise CheckFailed(f"count_parameters returned {type(got).__name__} {got!r:.60}; expected an int.",
-                                  "Sum p.numel() over model.parameters(); int(...) the result if it is a tensor.")
+                                  "Sum p.numel() over model.parameters(); int(...) the result if it is a tensor.",
+                                  diagnosis="count_not_int")
             if got != want:
                 frozen_text = f" with {', '.join(frozen)} frozen" if frozen else ""
                 hint = "Sum p.numel() over model.parameters() (buffers such as running_mean are not parameters)."
-                total = sum(p.numel() for p in local.parameters())
+                total, mistake = sum(p.numel() for p in local.parameters()), ""
                 if trainable_only and got == total:
-                    hint = "With trainable_only=True, count only parameters whose requires_grad is True."
+                    hint, mistake = "With trainable_only=True, count only parameters whose requires_grad is True.", \
+                        "counts_frozen"
                 raise CheckFailed(f"count_parameters(model{frozen_text}, trainable_only={trainable_only}) returned "
-                                  f"{got}; expected {want}.", hint)
+                                  f"{got}; expected {want}.", hint, diagnosis=mistake)
 
 
 @check(points=2, title="mlp_baseline is Flatten, one Linear+ReLU per hidden width, then Linear to the classes")
@@ -266,7 +289,7 @@ def mlp_baseline(ctx):
         x = ctx.rng.standard_normal(shape).astype(np.float32)
         call = f"mlp_baseline({', '.join(map(repr, args))})"
         # A Linear fed whole images says only "mat1 and mat2 shapes cannot be multiplied": name the Flatten.
-        with explained(lambda: layer_crash(failed_in(traced(ctx, handle, x)), call)):
+        with explained(lambda: layer_crash(failed_in(traced(ctx, handle, x)), call, no_flatten="mlp_no_flatten")):
             linears = of_kind(ran_layers(ctx.probe("inspect", handle, ctx.tensor(x), label="mlp forward"),
                                          "mlp_baseline"), "Linear")
         sizes = [(layer["settings"].get("in_features"), layer["settings"].get("out_features")) for layer in linears]
@@ -274,12 +297,14 @@ def mlp_baseline(ctx):
         want = list(zip(widths[:-1], widths[1:]))
         if sizes != want:
             raise CheckFailed(f"{call} runs Linear layers {sizes}; expected {want}.",
-                              "One hidden Linear per entry of `hidden`, in order, then a Linear to num_classes.")
+                              "One hidden Linear per entry of `hidden`, in order, then a Linear to num_classes.",
+                              diagnosis="mlp_layer_sizes")
         out = output(ctx.probe("forward", handle, ctx.tensor(x), label="mlp forward"), call)
         if not ctx.matches(out, ref.mlp(x, linears).numpy(), x.dtype):
             raise CheckFailed(f"{call} has the right Linear layers but its output differs from "
                               "Flatten -> (Linear -> ReLU) per hidden layer -> Linear.",
-                              "A ReLU after every hidden Linear, none after the last one.")
+                              "A ReLU after every hidden Linear, none after the last one.",
+                              diagnosis="mlp_relu_placement")
 
 
 # --- device and learning -----------------------------------------------------------------------
@@ -290,7 +315,8 @@ def device_agnostic(ctx):
         line, what = found[0]
         raise CheckFailed(f"{ctx.place(line).capitalize()} names a device ({what}).",
                           "Let the caller choose the device (model.to(device)); inside the model use x.device or "
-                          "a parameter's device, never 'cuda', .cuda() or torch.device(...).")
+                          "a parameter's device, never 'cuda', .cuda() or torch.device(...).",
+                          diagnosis="device_named")
     handle = model(ctx)
     x = ctx.rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
     with explain(ctx, handle, x, {}):
@@ -298,7 +324,7 @@ def device_agnostic(ctx):
     output(out, "ThreeBlockCNN")
     if not str(out.device).startswith(ctx.device):
         raise CheckFailed(f"The model was put on {ctx.device} but returned its output on {out.device}.",
-                          "Don't move tensors to a fixed device inside forward.")
+                          "Don't move tensors to a fixed device inside forward.", diagnosis="output_elsewhere")
     # PyTorch's meta device stands in for a GPU on any machine: whatever model.to(...) leaves behind shows there.
     hidden = plain_containers(ctx, handle)
     with explain(ctx, handle, x, {}):
@@ -307,7 +333,7 @@ def device_agnostic(ctx):
     elsewhere = "another device (PyTorch's 'meta' device, standing in for a GPU)"
     if moved.get("behind") and hidden:
         raise CheckFailed(f"After model.to({elsewhere}), the layers in self.{hidden[0][0]} stayed where they were.",
-                          plain_container_hint(hidden))
+                          plain_container_hint(hidden), diagnosis="plain_list_of_layers")
     if moved.get("device") != "meta":
         strangers = [str(k) for k in moved.get("strangers") or []]
         raise CheckFailed(f"After model.to({elsewhere}), your forward " + (
@@ -317,11 +343,20 @@ def device_agnostic(ctx):
                            "created on the CPU, wherever the model is (and the optimizer never sees it). Create "
                            "every layer in __init__. " if strangers else "Something in forward is not where the "
                            "model is: make every layer an attribute (or part of an nn.ModuleList / nn.Sequential). ")
-                          + "Create any new tensor in forward with device=x.device.")
+                          + "Create any new tensor in forward with device=x.device.",
+                          diagnosis="layer_made_in_forward" if strangers else "tensor_not_on_device")
     return stood_in(ctx)
 
 
-def trained_accuracy(ctx, build, label: str, kwargs: dict | None = None) -> float:
+class Learned(NamedTuple):
+    """One grader training run of a student's model: what it reached, the loss of each step, the model."""
+
+    accuracy: float
+    losses: tuple[float, ...]  # the cross-entropy of each training batch, as the grader's loop computed it
+    handle: object  # the trained model in the child
+
+
+def trained(ctx, build, label: str, kwargs: dict | None = None) -> Learned:
     """Build a model in the child from a seeded generator, train it with the grader's loop, score it here.
     With `kwargs` (those of a ThreeBlockCNN), a training run that raises gets a hint naming the mistake."""
     from ..data import load_shapes
@@ -332,14 +367,35 @@ def trained_accuracy(ctx, build, label: str, kwargs: dict | None = None) -> floa
     ctx.probe("prepare", handle, ctx.seed, ctx.device, randomize_bn=False, label=f"{label}.to(device)")
     images, labels = load_shapes("train")
     with explain(ctx, handle, images[:2], kwargs) if kwargs is not None else nullcontext():
-        ctx.probe("train_classifier", handle, ctx.tensor(images), ctx.tensor(labels), LEARN_STEPS, LEARN_BATCH,
-                  LEARN_LR, ctx.seed, label=f"training {label}")
+        losses = ctx.probe("train_classifier", handle, ctx.tensor(images), ctx.tensor(labels), LEARN_STEPS,
+                           LEARN_BATCH, LEARN_LR, ctx.seed, label=f"training {label}")
     images, labels = load_shapes("val")  # validation labels never leave this process
     scores = output(ctx.probe("predict", handle, ctx.tensor(images), label=f"{label} on validation images"), label)
     if scores.shape != (len(labels), 8):
         raise CheckFailed(f"{label} returned {scores.shape} for {len(labels)} validation images; expected "
                           f"({len(labels)}, 8).")
-    return float(np.mean(np.argmax(scores, axis=1) == labels))
+    return Learned(float(np.mean(np.argmax(scores, axis=1) == labels)), numbers(losses), handle)
+
+
+def pictures(ctx, cnn: Learned, mlp: Learned | None, accuracies: str) -> tuple:
+    """The learning curves of both models and the trained CNN's feature maps for one validation image (the
+    first), after each block: drawn from what the grader's own probes returned."""
+    from ..data import CLASSES, load_shapes
+
+    runs = (("your ThreeBlockCNN", cnn), ("your mlp_baseline", mlp))
+    series = tuple((name, *thinned(run.losses)) for name, run in runs if run is not None and run.losses)
+    curves = (Curves(f"training loss per step ({LEARN_BATCH} images a step, Adam lr {LEARN_LR:g}, seed {ctx.seed})",
+                     "step", "cross-entropy of the batch", series, accuracies),) if series else ()
+    images, labels = load_shapes("val")
+    try:
+        found = ctx.probe("block_maps", cnn.handle, ctx.tensor(images[:1]), "ConvBlock",
+                          label="your trained ThreeBlockCNN on one validation image")
+    except StudentRaised:  # the verdict is in: a forward that fails on one image only costs the picture
+        found = None
+    maps = feature_maps(found, "feature maps after each block (first channels, one validation image)",
+                        f"A validation image of a {CLASSES[int(labels[0])]} through your trained ThreeBlockCNN: "
+                        "each column is a block's output (after its ReLU and pooling), each row one of its channels.")
+    return curves + ((maps,) if maps else ())
 
 
 @check(points=3, title="it learns: a short training run beats a threshold on held-out shapes", timeout=120)
@@ -347,10 +403,11 @@ def it_learns(ctx):
     # The whole network, run as it is (no stand-ins): a network that cannot run or train cannot show that it
     # learns, so a mistake that stops it (a classifier sized wrongly, a block that resizes) also costs this check.
     kwargs = dict(num_classes=8, widths=(8, 16, 32))
-    cnn = trained_accuracy(ctx, lambda: ctx.new("ThreeBlockCNN", **kwargs), "ThreeBlockCNN", kwargs)
+    run = trained(ctx, lambda: ctx.new("ThreeBlockCNN", **kwargs), "ThreeBlockCNN", kwargs)
+    cnn, baseline = run.accuracy, None
     try:
-        mlp = trained_accuracy(ctx, lambda: ctx.new("mlp_baseline", 8, 3072, (512, 256, 128)), "mlp_baseline")
-        mlp = f"{mlp:.2f}"
+        baseline = trained(ctx, lambda: ctx.new("mlp_baseline", 8, 3072, (512, 256, 128)), "mlp_baseline")
+        mlp = f"{baseline.accuracy:.2f}"
     except CheckFailed:
         mlp = "-"
     except Exception as e:  # the student's MLP is graded by its own check; here it only sets the scene
@@ -358,9 +415,11 @@ def it_learns(ctx):
     table = Table(f"validation accuracy after {LEARN_STEPS} Adam steps of {LEARN_BATCH} images (seed {ctx.seed})",
                   ("model", "accuracy"), (("your ThreeBlockCNN(widths=(8, 16, 32))", f"{cnn:.2f}"),
                                           ("your mlp_baseline", mlp), ("needed for this check", f"{LEARN_THRESHOLD:.2f}")))
+    figures = (table, *pictures(ctx, run, baseline, f"validation accuracy after {LEARN_STEPS} steps: CNN {cnn:.2f}, "
+                                f"MLP {mlp} (this check needs {LEARN_THRESHOLD:.2f} for the CNN)"))
     if cnn < LEARN_THRESHOLD:
         raise CheckFailed(f"After the grader's training run your CNN reaches accuracy {cnn:.2f} on held-out images; "
                           f"this check needs {LEARN_THRESHOLD:.2f}.",
                           "Check that every layer is created in __init__ (not in forward) so the optimizer sees its "
-                          "parameters, and that forward returns logits.", (table,))
-    return Detail(f"accuracy {cnn:.2f} (CNN) vs {mlp} (MLP) after {LEARN_STEPS} steps", (table,))
+                          "parameters, and that forward returns logits.", figures)
+    return Detail(f"accuracy {cnn:.2f} (CNN) vs {mlp} (MLP) after {LEARN_STEPS} steps", figures)

@@ -10,14 +10,15 @@ from ..errors import CheckFailed
 from ..grading.registry import Detail, check
 from ..grading.results import Table
 from .transfer import (DEFAULT_TRAINABLE, OTHER_WIDTHS, TUNE_BATCH, TUNE_EPOCHS, TUNE_THRESHOLD, WIDTHS, accuracy,
-                       batches, device_mismatch, head_placement, judge_reported_losses, loss_values, on_device,
-                       pretrained, same_bits, scratch, trainable_flags, tuned, watched)
+                       batches, device_mismatch, drift_bars, head_placement, judge_reported_losses, loss_curves,
+                       loss_values, on_device, pretrained, same_bits, scratch, trainable_flags, tuned, watched)
 
 
 def as_names(value, what: str) -> list[str]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise CheckFailed(f"{what} returned {describe(value)}; expected a list of parameter names.",
-                          "Return [name for name, p in model.named_parameters() if p.requires_grad].")
+                          "Return [name for name, p in model.named_parameters() if p.requires_grad].",
+                          diagnosis="names_not_a_list")
     return list(value)
 
 
@@ -32,17 +33,19 @@ def replace_head_new_linear(ctx):
         returned = ctx.new("replace_head", model, 3)
         if not ctx.probe("same_object", returned, model, label="comparing models"):
             raise CheckFailed(f"replace_head on {what} returned a different object than the model it was given.",
-                              "Change model.fc in place and `return model`.")
+                              "Change model.fc in place and `return model`.", diagnosis="head_not_returned")
         fc = ctx.probe("module_info", model, "fc", label="reading model.fc")
         got = (fc or {}).get("settings", {})
         if not fc or fc.get("kind") != "Linear" or (got.get("in_features"), got.get("out_features")) != (features, 3):
             hint = "Create nn.Linear(model.fc.in_features, num_classes) and assign it to model.fc."
+            mistake = ""
             if got.get("in_features") == 512 and features != 512:
                 hint = ("The head's in_features is hard-coded to 512 (resnet18's value); read it from the model: "
                         "model.fc.in_features.")
+                mistake = "hard_coded_512"
             raise CheckFailed(f"After replace_head({what}, 3), model.fc is {fc.get('kind') if fc else None} with "
                               f"in_features={got.get('in_features')}, out_features={got.get('out_features')}; "
-                              f"expected Linear({features}, 3).", hint)
+                              f"expected Linear({features}, 3).", hint, diagnosis=mistake)
 
 
 @check(points=1, title="the new head has the old head's dtype")
@@ -54,7 +57,8 @@ def replace_head_dtype(ctx):
         raise CheckFailed(f"On a float64 backbone the new head's weight is {dtype}; expected float64, like the old "
                           "head.",
                           "nn.Linear makes float32 weights unless told otherwise: pass dtype=old.weight.dtype when "
-                          "creating it (or .to(old.weight) afterwards, which also matches the device).")
+                          "creating it (or .to(old.weight) afterwards, which also matches the device).",
+                          diagnosis="head_dtype")
 
 
 @check(points=1, title="the new head sits on the old head's device")
@@ -69,7 +73,7 @@ def replace_head_device(ctx):
                           "head's device.",
                           "nn.Linear creates its weights on the CPU: pass device=old.weight.device when creating it "
                           "(or .to(old.weight.device) afterwards). On a GPU a head left on the CPU fails at the "
-                          "first forward pass.")
+                          "first forward pass.", diagnosis="head_device")
 
 
 # --- freeze_except -------------------------------------------------------------------------------
@@ -81,21 +85,26 @@ def expect_frozen(ctx, model, trainable, returned, call: str) -> None:
     if got != want:
         extra, missing = sorted(set(got) - set(want)), sorted(set(want) - set(got))
         hint = "requires_grad=False where the name starts with none of the prefixes, requires_grad=True on the rest."
+        mistake = ""
         if isinstance(trainable, str) and extra:
             hint = ("A single string is one prefix: iterating 'fc' gives 'f' and 'c'. Wrap a string in a tuple "
                     "before using it.")
+            mistake = "string_prefix_iterated"
         elif missing and all(n.startswith("fc") for n in missing):
             hint = "The new head `fc` must stay trainable: it is the only part that knows the new classes."
+            mistake = "head_frozen"
         elif missing:
             hint = ("freeze_except must also set requires_grad=True on the parameters it keeps (an earlier call "
                     "may have frozen them).")
+            mistake = "kept_not_unfrozen"
         raise CheckFailed(f"After {call}: trainable but should be frozen: {extra[:4] or 'none'}; frozen but should "
-                          f"be trainable: {missing[:4] or 'none'}.", hint)
+                          f"be trainable: {missing[:4] or 'none'}.", hint, diagnosis=mistake)
     names = as_names(returned, call)
     if names != want:
         raise CheckFailed(f"{call} returned {names[:4]}... ({len(names)} names); expected the {len(want)} trainable "
                           "names in named_parameters() order.",
-                          "Return [name for name, p in model.named_parameters() if p.requires_grad].")
+                          "Return [name for name, p in model.named_parameters() if p.requires_grad].",
+                          diagnosis="names_returned")
 
 
 @check(points=2, title="freeze_except trains only layer4 and fc by default, and returns their names")
@@ -126,11 +135,12 @@ def optimizer_groups(ctx):
     if frozen:
         raise CheckFailed(f"The optimizer holds {len(frozen)} frozen parameters, e.g. {frozen[:3]}.",
                           "Give the optimizer only parameters with requires_grad=True: frozen ones would still be "
-                          "changed by weight decay or momentum, and cost memory.")
+                          "changed by weight decay or momentum, and cost memory.", diagnosis="optimizer_over_all")
     if "?" in names or len(names) != len(set(names)) or sorted(names) != sorted(want):
         raise CheckFailed(f"The optimizer's groups hold {len(names)} tensors ({len(set(names))} distinct, "
                           f"{names.count('?')} not in the model); expected the model's {len(want)} trainable parameters.",
-                          "[p for p in model.parameters() if p.requires_grad], each once.")
+                          "[p for p in model.parameters() if p.requires_grad], each once.",
+                          diagnosis="optimizer_params")
 
 
 # --- fine_tune -----------------------------------------------------------------------------------
@@ -152,7 +162,7 @@ def fine_tune_moves_model(ctx):
                "trains the model wherever it happens to be.")
     raise CheckFailed(message,
                       "Start with model.to(device) (it moves the parameters and buffers in place and returns the "
-                      f"model). {GPU_CRASH}")
+                      f"model). {GPU_CRASH}", diagnosis="model_not_moved")
 
 
 @check(points=1, title="fine_tune moves the batches, images and labels, to `device`")
@@ -171,7 +181,8 @@ def fine_tune_moves_batches(ctx):
     raise CheckFailed(f"fine_tune(..., device={ctx.device!r}) never moves the {' or the '.join(missing)} of a batch "
                       "to `device`: a DataLoader yields CPU tensors.",
                       "In the loop: images, labels = images.to(device), labels.to(device). The model's weights are "
-                      f"on `device`, and so must be what meets them, the labels in the loss included. {GPU_CRASH}")
+                      f"on `device`, and so must be what meets them, the labels in the loss included. {GPU_CRASH}",
+                      diagnosis="batches_not_moved")
 
 
 @check(points=2, title="fine_tune leaves frozen parameters bit-identical and changes the head")
@@ -181,12 +192,14 @@ def fine_tune_frozen(ctx):
     if changed:
         raise CheckFailed(f"fine_tune changed {len(changed)} frozen parameters, e.g. {changed[:3]}.",
                           "Leave requires_grad as the caller set it, and optimise only the trainable parameters "
-                          "(make_optimizer): frozen layers keep their pretrained values.")
+                          "(make_optimizer): frozen layers keep their pretrained values.",
+                          diagnosis="frozen_changed")
     # Frozen parameters left alone say something only if fine_tune trains at all: a loop that never steps would
     # pass on doing nothing, so this check also needs the head to move (how far it gets is fine_tune_accuracy's).
     if all(same_bits(before.get(n), after.get(n)) for n in ("fc.weight", "fc.bias")):
         raise CheckFailed("After fine_tune the head (fc) is unchanged: nothing was learned.",
-                          "Each batch: optimizer.zero_grad(), loss.backward(), optimizer.step().")
+                          "Each batch: optimizer.zero_grad(), loss.backward(), optimizer.step().",
+                          diagnosis="nothing_learned")
 
 
 @check(points=2, title="fine_tune leaves the running statistics of frozen BatchNorm layers unchanged")
@@ -201,11 +214,16 @@ def fine_tune_bn_stats(ctx):
     drifted = [p for p in frozen_bn if not all(same_bits(before.get(f"{p}.{s}"), after.get(f"{p}.{s}"))
                                                for s in ("running_mean", "running_var"))]
     if drifted:
+        bars = drift_bars(before, after, frozen_bn, "A BatchNorm in training mode moves its running statistics "
+                          "towards each batch's, frozen or not: the bars show how far one epoch moved them.")
         raise CheckFailed(f"fine_tune changed the running statistics of {len(drifted)} frozen BatchNorm layers, "
                           f"e.g. {drifted[:3]}.",
                           "model.train() puts every BatchNorm in training mode, and a BatchNorm in training mode "
                           "updates its running mean and variance even when its weights are frozen. After "
-                          "model.train(), call .eval() on the BatchNorm layers whose parameters are all frozen.")
+                          "model.train(), call .eval() on the BatchNorm layers whose parameters are all frozen.",
+                          (bars,), diagnosis="train_over_frozen_bn")
+    bars = drift_bars(before, after, frozen_bn, "Every frozen BatchNorm layer kept its running statistics.")
+    return Detail("", (bars,))  # the text report says nothing more on a pass; the HTML one draws the bars
 
 
 @check(points=1, title="fine_tune returns one mean loss per epoch, falling")
@@ -223,7 +241,8 @@ def fine_tune_losses(ctx):
                                                   label="recomputing the loss of each batch"))
     if not values[-1] < values[0]:
         raise CheckFailed(f"The losses {[round(v, 3) for v in values]} do not fall over {epochs} epochs.",
-                          "Check that the optimizer steps on the trainable parameters every batch.")
+                          "Check that the optimizer steps on the trainable parameters every batch.",
+                          diagnosis="losses_not_falling")
 
 
 @check(points=3, title="the fine-tuned model clears the target accuracy, shown beside training from scratch",
@@ -231,20 +250,24 @@ def fine_tune_losses(ctx):
 def fine_tune_accuracy(ctx):
     from ..backbone import TARGET_CLASSES
 
-    model, _, _, _, _, (_, _, val_x, val_y) = tuned(ctx, epochs=TUNE_EPOCHS)
+    model, _, _, _, losses, (_, _, val_x, val_y) = tuned(ctx, epochs=TUNE_EPOCHS)
     tuned_acc = accuracy(ctx, model, val_x, val_y)
+    runs = [("pretrained, layer4 + fc trained", losses)]
     try:  # the same budget from random weights, everything trainable: what pretraining buys
-        fresh = scratch(ctx, num_classes=len(TARGET_CLASSES))
-        from_scratch = f"{accuracy(ctx, tuned(ctx, TUNE_EPOCHS, model=fresh)[0], val_x, val_y):.2f}"
+        fresh = tuned(ctx, TUNE_EPOCHS, model=scratch(ctx, num_classes=len(TARGET_CLASSES)))
+        runs.append(("from scratch, everything trained", fresh.losses))
+        from_scratch = f"{accuracy(ctx, fresh.model, val_x, val_y):.2f}"
     except Exception as e:  # only sets the scene; the check is about the fine-tuned model
         from_scratch = f"- ({type(e).__name__})"
     table = Table(f"target validation accuracy after {TUNE_EPOCHS} epochs of your fine_tune (seed {ctx.seed})",
                   ("model", "accuracy"), (("pretrained, layer4 + fc trained", f"{tuned_acc:.2f}"),
                                           ("same budget from scratch", from_scratch),
                                           ("needed for this check", f"{TUNE_THRESHOLD:.2f}")))
+    figures = (table, *loss_curves(runs, f"validation accuracy after {TUNE_EPOCHS} epochs: fine-tuned {tuned_acc:.2f}, "
+                                         f"from scratch {from_scratch} (this check needs {TUNE_THRESHOLD:.2f})"))
     if tuned_acc < TUNE_THRESHOLD:
         raise CheckFailed(f"After fine_tune the pretrained model reaches {tuned_acc:.2f} on the new classes; this "
                           f"check needs {TUNE_THRESHOLD:.2f}.",
                           "Train the head and layer4 with cross-entropy on every batch, and keep frozen BatchNorm "
-                          "layers in eval mode.", (table,))
-    return Detail(f"accuracy {tuned_acc:.2f} fine-tuned vs {from_scratch} from scratch", (table,))
+                          "layers in eval mode.", figures)
+    return Detail(f"accuracy {tuned_acc:.2f} fine-tuned vs {from_scratch} from scratch", figures)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..grading.compare import describe, tolerance
 from ..errors import CheckFailed, StudentRaised
+from ..grading.results import Bars, Curves
 from ..sandbox.protocol import TensorData
 
 WIDTHS, OTHER_WIDTHS = (16, 32, 64, 128), (8, 16, 24, 40)
@@ -42,7 +43,8 @@ def trainable_flags(ctx, model) -> dict[str, bool]:
     try:
         return {str(name): bool(flag) for name, flag in info}
     except (TypeError, ValueError):
-        raise CheckFailed("could not read the model's parameters after your call.") from None
+        raise CheckFailed("could not read the model's parameters after your call.",
+                          diagnosis="parameters_unreadable") from None
 
 
 def head_placement(ctx, model) -> tuple[str, str]:
@@ -51,7 +53,7 @@ def head_placement(ctx, model) -> tuple[str, str]:
     weight = info.get("weight") if isinstance(info, dict) else None
     if not (isinstance(weight, list) and len(weight) == 2):
         raise CheckFailed("After replace_head, model.fc has no weight.",
-                          "Assign nn.Linear(model.fc.in_features, num_classes) to model.fc.")
+                          "Assign nn.Linear(model.fc.in_features, num_classes) to model.fc.", diagnosis="head_missing")
     return str(weight[0]), str(weight[1])
 
 
@@ -124,6 +126,7 @@ def tuned(ctx, epochs: int, model=None, *, lr: float = TUNE_LR, batch_size: int 
         if device_mismatch(e):
             e.hint = e.hint or ("The model and every batch must be on `device`: model.to(device), and "
                                 "images.to(device), labels.to(device) in the loop.")
+            e.diagnosis = "not_on_device"  # carried into the check's result as its diagnosis
         raise
     after = ctx.probe("state", model, label="reading the weights")
     return Tuned(model, flags, before, after, losses, split(ctx.seed))
@@ -154,14 +157,17 @@ def loss_values(losses, epochs: int, batches: int) -> list[float]:
     if not isinstance(losses, (list, tuple)) or not all(isinstance(v, (int, float, np.floating)) or (
             isinstance(v, TensorData) and v.array.size == 1) for v in losses):
         raise CheckFailed(f"fine_tune returned {describe(losses)}; expected a list of {epochs} floats.",
-                          "Collect float(loss) per batch and append their mean once per epoch.")
+                          "Collect float(loss) per batch and append their mean once per epoch.",
+                          diagnosis="losses_not_floats")
     values = [float(v.array.reshape(())) if isinstance(v, TensorData) else float(v) for v in losses]
     if len(values) != epochs:
         hint = ("That is one value per batch: average the batch losses and return one number per epoch."
                 if len(values) == epochs * batches else "Return one number per epoch.")
-        raise CheckFailed(f"fine_tune(epochs={epochs}) returned {len(values)} losses; expected {epochs}.", hint)
+        raise CheckFailed(f"fine_tune(epochs={epochs}) returned {len(values)} losses; expected {epochs}.", hint,
+                          diagnosis="loss_per_batch" if len(values) == epochs * batches else "losses_count")
     if not all(math.isfinite(v) and v >= 0 for v in values):
-        raise CheckFailed(f"fine_tune returned losses {values}: not all finite and non-negative.")
+        raise CheckFailed(f"fine_tune returned losses {values}: not all finite and non-negative.",
+                          diagnosis="losses_not_finite")
     return values
 
 
@@ -170,7 +176,7 @@ def loss_values(losses, epochs: int, batches: int) -> list[float]:
 # batches fine_tune was given, under each BatchNorm mode a fine_tune may train in (the statement's, all train,
 # all eval, as it left the model: which one is fine_tune_bn_stats's business, not this check's).
 ACCEPTED = ("mean", "per-sample mean")
-MISTAKES = {  # what else a reported number can be: (in words, hint)
+MISTAKES = {  # what else a reported number can be: (in words, hint); its diagnosis is in DIAGNOSES
     "last batch": ("the loss of the epoch's last batch",
                    "Keep every batch's loss.item() through the epoch (a list, or a running sum) and report their mean: "
                    "a variable overwritten in the loop keeps only the last batch."),
@@ -185,6 +191,10 @@ MISTAKES = {  # what else a reported number can be: (in words, hint)
                      "Start a new list of batch losses at the start of each epoch, so each epoch reports its own "
                      "mean."),
 }
+
+
+DIAGNOSES = {"last batch": "last_batch_loss", "first batch": "first_batch_loss", "total": "total_loss",
+             "per-sample total": "total_loss", "running mean": "running_mean_loss"}  # both totals: a sum, not a mean
 
 
 def epoch_candidates(passes: list, epoch: int) -> dict[str, float]:
@@ -220,14 +230,60 @@ def judge_reported_losses(ctx, values: list[float], recomputed) -> None:
                 f"in epoch {epoch + 1}: their mean is {shown['mean']:.4g} (per sample {shown['per-sample mean']:.4g})")
         for name, (words, hint) in MISTAKES.items():
             if name in matches:
-                raise CheckFailed(f"{said}; you reported {value:.4g}, {words}.", hint)
+                raise CheckFailed(f"{said}; you reported {value:.4g}, {words}.", hint, diagnosis=DIAGNOSES[name])
         raise CheckFailed(f"{said}; you reported {value:.4g}.",
                           "Report each epoch's mean cross-entropy: F.cross_entropy(model(images), labels) per batch, "
-                          "loss.item() collected over the epoch, then averaged.")
+                          "loss.item() collected over the epoch, then averaged.", diagnosis="loss_not_epoch_mean")
 
 
 def accuracy(ctx, model, val_x, val_y) -> float:
     scores = ctx.probe("predict", model, ctx.tensor(val_x), label="the fine-tuned model on validation images")
     if not isinstance(scores, TensorData) or scores.array.shape != (len(val_y), len(set(val_y.tolist()))):
-        raise CheckFailed(f"The fine-tuned model returned {describe(scores)} for {len(val_y)} validation images.")
+        raise CheckFailed(f"The fine-tuned model returned {describe(scores)} for {len(val_y)} validation images.",
+                          diagnosis="predictions_shape")
     return float(np.mean(np.argmax(scores.array, axis=1) == val_y))
+
+
+# --- pictures: what the grader measured, for the HTML report ------------------------------------------------------
+def reported_losses(losses) -> tuple[float, ...]:
+    """The per-epoch losses fine_tune returned, as floats; () when they are not a list of finite numbers."""
+    try:
+        values = tuple(float(v.array.reshape(())) if isinstance(v, TensorData) else float(v) for v in losses)
+    except (TypeError, ValueError, AttributeError):
+        return ()
+    return values if values and all(math.isfinite(v) for v in values) else ()
+
+
+def loss_curves(runs: list[tuple[str, object]], caption: str) -> tuple[Curves, ...]:
+    """Each run's per-epoch losses, as fine_tune reported them, on one chart (none when no run reported any)."""
+    series = []
+    for label, losses in runs:
+        values = tuple(round(v, 5) for v in reported_losses(losses)[:200])
+        if values:
+            series.append((label, tuple(float(e + 1) for e in range(len(values))), values))
+    return (Curves("loss per epoch: fine-tuned vs from scratch", "epoch",
+                   "mean training loss (as fine_tune returned it)", tuple(series), caption),) if series else ()
+
+
+def statistics_drift(before: dict, after: dict, layers: list[str]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """How far each BatchNorm layer's running statistics moved: (Σ|Δ running_mean| + Σ|Δ running_var|) over
+    (Σ|running_mean| + Σ|running_var|) before; layers whose statistics cannot be read are left out."""
+    labels, values = [], []
+    for layer in layers:
+        pairs = [(before.get(f"{layer}.{s}"), after.get(f"{layer}.{s}")) for s in ("running_mean", "running_var")]
+        if not all(isinstance(a, TensorData) and isinstance(b, TensorData) and a.array.shape == b.array.shape
+                   for a, b in pairs):
+            continue
+        moved = sum(float(np.abs(b.array.astype(np.float64) - a.array.astype(np.float64)).sum()) for a, b in pairs)
+        size = sum(float(np.abs(a.array.astype(np.float64)).sum()) for a, _ in pairs)
+        drift = moved / size if size > 0 else moved
+        labels.append(layer)
+        values.append(round(drift, 6) if math.isfinite(drift) else 0.0)
+    return tuple(labels), tuple(values)
+
+
+def drift_bars(before: dict, after: dict, layers: list[str], caption: str) -> Bars:
+    """One bar per frozen BatchNorm layer: how far fine_tune moved its running statistics (0 when untouched)."""
+    labels, values = statistics_drift(before, after, layers)
+    return Bars("running statistics of the frozen BatchNorm layers: change during one epoch of fine_tune", labels,
+                (("relative change of running_mean and running_var", values),), "Σ|change| / Σ|before|", caption)

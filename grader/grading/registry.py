@@ -116,7 +116,7 @@ def _run(spec: CheckSpec, ctx) -> CheckResult:
                            traceback=info.traceback)
         return _result(spec, "error", f"{e.target} raised {info.type}: {info.message}{where}",
                        e.hint or "Run your file on a small example to reproduce it.",
-                       traceback=info.traceback)
+                       traceback=info.traceback, diagnosis=e.diagnosis)  # a crash whose hint names the mistake
     except CallTimeout as e:
         return _result(spec, "timeout", f"{e.target} did not return within {e.seconds:g} s; the call was stopped",
                        "Look for a loop that never ends, or work that grows far faster than the input.")

@@ -183,7 +183,7 @@ def _groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
     groups: dict[tuple, list[CheckResult]] = {}
     for check in checks:
         if check.passed:
-            if check.message or check.figures:
+            if check.message or any(not isinstance(f, PICTURES) for f in check.figures):  # pictures: HTML only
                 groups[(id(check),)] = [check]
             continue
         key = (check.status, check.hint) if check.hint else (check.status, check.message)

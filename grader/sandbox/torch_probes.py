@@ -182,6 +182,29 @@ def train_classifier(module: nn.Module, images: torch.Tensor, labels: torch.Tens
 
 
 @probe
+def block_maps(module: nn.Module, image: torch.Tensor, class_name: str, channels: int = 4) -> list:
+    """One eval-mode forward of one image: the first `channels` channels of what each call of the student's
+    class `class_name` returned (its feature maps, (C, H, W)), in the order the calls ran."""
+    cls = namespace().get(class_name)
+    maps: list = []
+
+    def after(mod, inputs, output):
+        if isinstance(cls, type) and isinstance(mod, cls) and torch.is_tensor(output) and output.dim() == 4:
+            maps.append(output[0, :channels].detach().float().cpu().clone())
+
+    hook = nn.modules.module.register_module_forward_hook(after)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            module(image)
+    finally:
+        hook.remove()
+        module.train(was_training)
+    return maps
+
+
+@probe
 def predict(module: nn.Module, images: torch.Tensor, batch_size: int = 400) -> torch.Tensor:
     """Eval-mode outputs for many images, in batches."""
     module.eval()

@@ -2,7 +2,8 @@
 
 import pytest
 
-from grader.checks.exercise3 import device_names
+from grader.checks.exercise3 import LEARN_STEPS, device_names
+from grader.grading.results import Curves, Maps, Table
 from tests.conftest import REPO, graded
 
 EX = "exercise3"
@@ -14,10 +15,76 @@ EX = "exercise3"
 def test_the_report_shows_cnn_and_mlp_accuracy_side_by_side():
     check = next(c for c in graded(EX, REPO / "solutions" / "exercise3.py").checks if c.name == "it_learns")
     assert check.passed
-    (table,) = check.figures
+    (table,) = [f for f in check.figures if isinstance(f, Table)]
     accuracy = {row[0]: row[1] for row in table.rows}
     cnn, mlp = float(accuracy["your ThreeBlockCNN(widths=(8, 16, 32))"]), float(accuracy["your mlp_baseline"])
     assert cnn > mlp + 0.3  # the lesson of the exercise, in numbers
+
+
+def test_the_report_draws_learning_curves_and_feature_maps_of_the_trained_cnn():
+    check = next(c for c in graded(EX, REPO / "solutions" / "exercise3.py").checks if c.name == "it_learns")
+    (curves,) = [f for f in check.figures if isinstance(f, Curves)]
+    series = {label: (xs, ys) for label, xs, ys in curves.series}
+    assert set(series) == {"your ThreeBlockCNN", "your mlp_baseline"}
+    for xs, ys in series.values():  # one loss per training step of the grader's loop, the same budget for both
+        assert xs == tuple(float(i) for i in range(1, LEARN_STEPS + 1)) and len(ys) == LEARN_STEPS
+    cnn, mlp = series["your ThreeBlockCNN"][1], series["your mlp_baseline"][1]
+    assert sum(cnn[-20:]) < sum(mlp[-20:]) and sum(cnn[-20:]) < sum(cnn[:20]) / 4  # the CNN learns, far faster
+    assert "0.50" in curves.caption
+    (maps,) = [f for f in check.figures if isinstance(f, Maps)]
+    assert maps.columns == ("block 1", "block 2", "block 3") and len(maps.rows) == 4
+    sides = [[(len(grid), len(grid[0])) for grid in grids] for _, grids in maps.rows]
+    assert sides == [[(16, 16), (8, 8), (4, 4)]] * 4  # a 32x32 image halved by each block
+    assert all(v >= 0 for _, grids in maps.rows for grid in grids for row in grid for v in row)  # after ReLU
+    assert any(v > 0 for _, grids in maps.rows for grid in grids[2:] for row in grid for v in row)
+
+
+def test_block_maps_returns_each_blocks_first_channels_for_one_image(monkeypatch):
+    import sys
+    import types
+
+    import torch
+    import torch.nn as nn
+
+    from grader.checks.modules import feature_maps
+    from grader.sandbox import torch_probes as tp
+    from grader.sandbox.protocol import TensorData
+
+    class ConvBlock(nn.Module):
+        def __init__(self, c_in, c_out):
+            super().__init__()
+            self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+
+        def forward(self, x):
+            return nn.functional.max_pool2d(torch.relu(self.conv(x)), 2)
+
+    student = types.ModuleType("submission")
+    student.ConvBlock = ConvBlock
+    monkeypatch.setitem(sys.modules, "submission", student)
+    net = nn.Sequential(ConvBlock(3, 6), ConvBlock(6, 2), ConvBlock(2, 8)).train()
+    found = tp.block_maps(net, torch.rand(1, 3, 128, 128), "ConvBlock")
+    assert [tuple(m.shape) for m in found] == [(4, 64, 64), (2, 32, 32), (4, 16, 16)]
+    assert net.training  # the mode it had
+    maps = feature_maps([TensorData(m.numpy(), "float32", "cpu", False) for m in found], "t")
+    assert len(maps.rows) == 2  # as many rows as the narrowest block has channels
+    assert [len(g) for g in maps.rows[0][1]] == [32, 32, 16]  # 64x64 averaged down to 32x32
+    assert feature_maps([TensorData(found[0].numpy(), "float32", "cpu", False), "not a tensor"], "t") is None
+    assert feature_maps("not a list", "t") is None
+
+
+def test_small_maps_average_down_and_drop_non_finite_values():
+    import numpy as np
+
+    from grader.checks.modules import numbers, small, thinned
+
+    grid = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)
+    shrunk = small(grid)
+    assert len(shrunk) == len(shrunk[0]) == 32 and shrunk[0][0] == float(grid[:2, :2].mean())
+    assert small(np.array([[np.nan, np.inf], [1.0, 2.0]])) == ((0.0, 0.0), (1.0, 2.0))
+    assert numbers([1, 2.5, np.float32(3)]) == (1.0, 2.5, 3.0)
+    assert numbers([1.0, float("nan")]) == () and numbers([True]) == () and numbers("12") == ()
+    xs, ys = thinned(tuple(float(i) for i in range(450)))
+    assert len(xs) == len(ys) <= 200 and xs[:2] == (1.0, 4.0) and ys[:2] == (0.0, 3.0)
 
 
 def test_same_seed_same_accuracy():
@@ -91,3 +158,23 @@ def test_probes_see_a_crash_a_resizing_block_and_a_plain_list(monkeypatch):
     assert tp.unregistered(plain) == [["blocks", "list", ["ConvBlock", "ConvBlock"]]]
     moved = tp.elsewhere(plain, torch.zeros(1, 3, 8, 8))
     assert moved["behind"] == ["blocks"] and moved["device"] is None and "meta" in moved["raised"]
+
+
+def test_a_crash_explained_carries_the_id_of_the_mistake_it_names():
+    from grader.checks.modules import Named, explained, network_crash
+    from grader.errors import RaisedInfo, StudentRaised
+
+    # A classifier built for 32x32 (128 * 4 * 4 = 2048 features) meets 28x28 images: 3 * 3 per map.
+    linear = {"kind": "Linear", "path": "classifier.1", "settings": {"in_features": 2048}, "in_shape": (2, 1152)}
+    trace = {"entered": [linear], "blocks": [], "raised": {"type": "RuntimeError", "message": "mat1 and mat2"}}
+    hint = network_crash(trace, (2, 3, 28, 28), 128, "ThreeBlockCNN()")
+    assert isinstance(hint, Named) and hint.diagnosis == "classifier_hard_coded" and "hard-coded" in hint
+    raised = StudentRaised("ThreeBlockCNN.forward", RaisedInfo("RuntimeError", ("Exception",), "mat1 and mat2", ""))
+    with pytest.raises(StudentRaised) as caught, explained(lambda: hint):
+        raise raised
+    assert caught.value.hint == str(hint) and type(caught.value.hint) is str
+    assert caught.value.diagnosis == "classifier_hard_coded"
+    plain = StudentRaised("f", RaisedInfo("ValueError", ("Exception",), "no", ""))
+    with pytest.raises(StudentRaised) as caught, explained(lambda: "a hint naming nothing"):
+        raise plain
+    assert caught.value.hint == "a hint naming nothing" and not getattr(caught.value, "diagnosis", "")

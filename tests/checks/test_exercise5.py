@@ -2,6 +2,7 @@
 
 import pytest
 
+from grader.grading.results import Curves, Table
 from tests.conftest import REPO, graded
 
 EX = "exercise5"
@@ -13,9 +14,41 @@ EX = "exercise5"
 def test_the_report_shows_fine_tuned_beside_from_scratch():
     check = next(c for c in graded(EX, REPO / "solutions" / "exercise5.py").checks if c.name == "fine_tune_accuracy")
     assert check.passed
-    (table,) = check.figures
+    (table,) = [f for f in check.figures if isinstance(f, Table)]
     rows = {row[0]: row[1] for row in table.rows}
     assert float(rows["pretrained, layer4 + fc trained"]) > float(rows["same budget from scratch"])
+
+
+def test_the_report_draws_the_loss_curves_fine_tuned_and_from_scratch():
+    from grader.checks.transfer import TUNE_EPOCHS
+
+    check = next(c for c in graded(EX, REPO / "solutions" / "exercise5.py").checks if c.name == "fine_tune_accuracy")
+    (curves,) = [f for f in check.figures if isinstance(f, Curves)]
+    series = {label: (xs, ys) for label, xs, ys in curves.series}
+    assert set(series) == {"pretrained, layer4 + fc trained", "from scratch, everything trained"}
+    for xs, ys in series.values():  # one mean loss per epoch, as the key's fine_tune returned them
+        assert xs == tuple(float(e) for e in range(1, TUNE_EPOCHS + 1)) and len(ys) == TUNE_EPOCHS
+        assert ys[-1] < ys[0]
+    # What pretraining buys: the fine-tuned model starts and ends lower than the one trained from scratch.
+    tuned, fresh = series["pretrained, layer4 + fc trained"][1], series["from scratch, everything trained"][1]
+    assert tuned[0] < fresh[0] and tuned[-1] < fresh[-1]
+
+
+def test_drift_is_relative_per_layer_and_skips_what_cannot_be_read():
+    import numpy as np
+
+    from grader.checks.transfer import loss_curves, reported_losses, statistics_drift
+    from grader.sandbox.protocol import TensorData
+
+    t = lambda *v: TensorData(np.array(v, np.float32), "float32", "cpu", False)  # noqa: E731
+    before = {"a.running_mean": t(1, -1), "a.running_var": t(1, 1), "b.running_mean": t(0, 0), "b.running_var": t(2, 2)}
+    after = {"a.running_mean": t(1, -1), "a.running_var": t(1, 1), "b.running_mean": t(1, 1), "b.running_var": t(2, 4)}
+    assert statistics_drift(before, after, ["a", "b", "c"]) == (("a", "b"), (0.0, 1.0))  # (1 + 1 + 2) / (0 + 4)
+    after["b.running_var"] = t(2, 4, 6)  # another shape: nothing to compare
+    assert statistics_drift(before, after, ["a", "b"]) == (("a",), (0.0,))
+    assert reported_losses([t(0.5), 0.25, np.float64(0.125)]) == (0.5, 0.25, 0.125)
+    assert reported_losses("loss") == () and reported_losses([float("inf")]) == () and reported_losses(3.0) == ()
+    assert loss_curves([("a", None), ("b", "x")], "") == ()
 
 
 def test_key_also_works_on_torchvision_resnet18():
