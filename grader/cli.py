@@ -142,6 +142,10 @@ def _grade_command(name: str) -> click.Command:
             watch_exercise(name, submission=file, seed=seed, device=device, timeout=timeout,
                            total_timeout=total_timeout, memory_mb=memory_mb, verbose=verbose, console=_console())
             sys.exit(0)
+        if fmt == "html":  # Jinja2 and matplotlib load in a thread while the sandbox child runs the checks
+            from .report.html import preload
+
+            preload()
         report = grade_exercise(name, submission=file, seed=seed, device=device, timeout=timeout,
                                 total_timeout=total_timeout, memory_mb=memory_mb)
         record(report)
@@ -201,6 +205,14 @@ def grade_all(device, seed, fmt, output, timeout, total_timeout, memory_mb, verb
     """Grade every exercise whose file exists, then print a summary (json, junit, gradescope: one document)."""
     from .coursework.course import grade_course, missing_exercises
 
+    if fmt == "html":
+        raise ToolError("--format html draws one exercise per page: run cnn-grade exerciseN --format html --out "
+                        "exerciseN.html for each.")
+
+    if fmt == "html":  # Jinja2 and matplotlib load in a thread while the sandbox children run the checks
+        from .report.html import preload
+
+        preload()
     missing = missing_exercises()
     reports = grade_course(seed=seed, device=device, timeout=timeout, total_timeout=total_timeout, memory_mb=memory_mb)
     _emit(reports, fmt, output, verbose, missing=missing)

@@ -275,3 +275,16 @@ def test_a_syntax_error_is_said_once_where_it_is_shown(tmp_path):
     assert "All 14 checks" in result.stdout
     # The table lists the checks; the block under it does not list them again.
     assert result.stdout.count("computes with NumPy alone") == 1
+
+
+def test_all_in_html_is_a_tool_error_that_says_what_to_run(keys):
+    result = run(["all", "--format", "html"], keys)
+    assert result.exit_code == 2 and "cnn-grade exerciseN --format html" in result.output
+
+
+def test_html_report_is_written_beside_the_text_report(keys):
+    out = keys / "report.html"
+    result = run(["exercise1", "--format", "html", "--out", str(out)], keys)
+    assert result.exit_code == 0 and "Score: 19.0 / 19.0" in result.stdout
+    page = out.read_text()
+    assert page.lstrip().lower().startswith("<!doctype html>") and "exercise1" in page
