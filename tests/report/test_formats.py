@@ -14,7 +14,7 @@ import pytest
 import xmlschema
 
 from grader.files import write_atomic
-from grader.report import FORMATS, to_gradescope, to_json, to_junit
+from grader.report import FORMATS, to_gradescope, to_html, to_json, to_junit
 from grader.report.formats import course_json, course_junit, source_location
 from grader.grading.results import CheckResult, Heatmap, MissingExercise, Report
 
@@ -59,7 +59,7 @@ def test_json_has_exactly_the_documented_fields():
     assert (data["seed"], data["device"]) == (1234, "cpu")
     assert [c["status"] for c in data["checks"]] == ["passed", "failed", "error", "timeout"]
     for check in data["checks"]:
-        keys = {"name", "title", "status", "score", "max_score", "message", "hint"}
+        keys = {"name", "title", "status", "score", "max_score", "message", "hint", "diagnosis", "fingerprint"}
         assert set(check) == keys
         assert isinstance(check["score"], float) and isinstance(check["max_score"], float)
     assert data["checks"][1]["message"] == NASTY  # kept exactly, JSON escapes it
@@ -119,7 +119,7 @@ def test_junit_properties_and_cleaned_system_out():
 
 
 def test_formats_table_names_every_format():
-    assert FORMATS == {"json": to_json, "junit": to_junit, "gradescope": to_gradescope}
+    assert FORMATS == {"json": to_json, "junit": to_junit, "gradescope": to_gradescope, "html": to_html}
 
 
 def test_write_atomic_creates_folders_and_replaces(tmp_path):
