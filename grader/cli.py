@@ -142,10 +142,10 @@ def _grade_command(name: str) -> click.Command:
             watch_exercise(name, submission=file, seed=seed, device=device, timeout=timeout,
                            total_timeout=total_timeout, memory_mb=memory_mb, verbose=verbose, console=_console())
             sys.exit(0)
-        if fmt == "html":  # Jinja2 and matplotlib load in a thread while the sandbox child runs the checks
+        if fmt == "html":  # Jinja2 (matplotlib too, if it draws charts) loads while the sandbox child grades
             from .report.html import preload
 
-            preload()
+            preload(name)
         report = grade_exercise(name, submission=file, seed=seed, device=device, timeout=timeout,
                                 total_timeout=total_timeout, memory_mb=memory_mb)
         record(report)
@@ -208,11 +208,6 @@ def grade_all(device, seed, fmt, output, timeout, total_timeout, memory_mb, verb
     if fmt == "html":
         raise ToolError("--format html draws one exercise per page: run cnn-grade exerciseN --format html --out "
                         "exerciseN.html for each.")
-
-    if fmt == "html":  # Jinja2 and matplotlib load in a thread while the sandbox children run the checks
-        from .report.html import preload
-
-        preload()
     missing = missing_exercises()
     reports = grade_course(seed=seed, device=device, timeout=timeout, total_timeout=total_timeout, memory_mb=memory_mb)
     _emit(reports, fmt, output, verbose, missing=missing)

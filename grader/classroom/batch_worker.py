@@ -8,6 +8,7 @@ per submission, so a hostile file can end that child but not this process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,6 +18,8 @@ import time
 import traceback
 
 WATCH_PARENT_EVERY = 0.5  # seconds between looks at whether the batch process still exists
+HTML_NOTE = "HTML feedback not written"  # how a cell's message starts when only the .txt was written
+MAX_HINT = 600  # characters of a failed check's hint kept in the gradebook (the class report's text)
 
 
 def _private_reply_channel():
@@ -46,6 +49,35 @@ def feedback_text(report) -> str:
     return plain_text(report)
 
 
+def write_html_feedback(txt_path: str, report) -> str:
+    """Write the HTML report beside the .txt feedback; "" when written, else a note saying why not.
+
+    The page is a courtesy on top of the .txt: a renderer's failure must cost neither the grade nor the text.
+    """
+    from pathlib import Path
+
+    from ..files import write_atomic
+
+    target = Path(txt_path).with_suffix(".html")
+    try:
+        from ..report.html import to_html
+
+        write_atomic(target, to_html(report))
+        return ""
+    except Exception as e:  # noqa: BLE001 - whatever the renderer raised, the grade stands
+        with contextlib.suppress(OSError):  # an older page would show an older grade
+            target.unlink(missing_ok=True)
+        return f"{HTML_NOTE} ({type(e).__name__}: {str(e)[:200]}); the .txt has it all."
+
+
+def failures(report) -> dict:
+    """What the gradebook keeps of the checks that did not pass: diagnoses, fingerprints and hints."""
+    failed = [c for c in report.checks if not c.passed]
+    return {"diagnoses": {c.name: c.diagnosis for c in failed if c.diagnosis},
+            "fingerprints": {c.name: c.fingerprint for c in failed if c.fingerprint},
+            "hints": {c.name: c.hint[:MAX_HINT] for c in failed if c.hint}}
+
+
 def grade_task(task: dict) -> dict:
     """Grade one (student, exercise) task, write its feedback file, and describe the result."""
     from ..grading.engine import grade_exercise
@@ -62,6 +94,8 @@ def grade_task(task: dict) -> dict:
         # missing dataset): record it, and try again on the next run rather than freeze it in the gradebook.
         message = str(e)
         write_atomic(task["feedback"], f"{task['exercise']}: not graded.\n{message}\n")
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.splitext(task["feedback"])[0] + ".html")
         return {**reply, "status": "error", "message": message, "retry": True,
                 "duration": time.perf_counter() - started}
     except Exception as e:  # a grader bug: record it, keep the worker, try again on the next run
@@ -69,8 +103,10 @@ def grade_task(task: dict) -> dict:
                 "message": f"internal grader error: {type(e).__name__}: {e}\n"
                            + traceback.format_exc(limit=-3).strip()}
     write_atomic(task["feedback"], feedback_text(report))
+    note = write_html_feedback(task["feedback"], report)
     return {**reply, "status": "ok", "score": report.score, "max_score": report.max_score, "seed": report.seed,
-            "checks": {c.name: c.status for c in report.checks}, "duration": report.duration, "retry": False}
+            "checks": {c.name: c.status for c in report.checks}, **failures(report), "note": note,
+            "duration": report.duration, "retry": False}
 
 
 def main() -> None:
@@ -92,6 +128,9 @@ def main() -> None:
     if zygote.enable():  # sandbox children forked from processes that imported torch once, started now
         for name in config["exercises"]:
             zygote.spawner(resolve(name).child_imports)
+    from ..report.html import preload
+
+    preload()  # every task writes an HTML page: Jinja2 and matplotlib load while the first one is graded
     channel.write(json.dumps({"ready": True, "pid": os.getpid(), "max_scores": max_scores}) + "\n")
     for line in sys.stdin:
         if line.strip():
