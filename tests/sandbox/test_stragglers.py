@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,10 +47,12 @@ def test_a_process_left_running_is_still_counted():
         signal.pause()
         os._exit(0)
     try:
-        for _ in range(200):  # until the child has called setsid
-            if os.getsid(pid) == pid:
-                break
-            os.sched_yield()
+        # Until the child has called setsid: before that it is in this session, which reads as 0
+        # where the tests run without a session leader in their PID namespace (a CI container).
+        deadline = time.monotonic() + 30
+        while os.getsid(pid) != pid and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.getsid(pid) == pid
         assert state_and_session(Path(f"/proc/{pid}"))[0] != "X"
         assert limits.end_stragglers("no-such-token", session=pid) == 1
     finally:
