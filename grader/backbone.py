@@ -89,8 +89,10 @@ def pretrained_backbone() -> SmallResNet:
     return model.eval()
 
 
-def target_split(per_class: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The few-shot task: per_class train images per target class, all target val images, labels 0..k-1."""
+def target_split(per_class: int = 30, seed: int = 0,
+                 val_per_class: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The few-shot task: per_class train images per target class, and val_per_class val images per target
+    class (None: all of them), labels 0..k-1."""
     train_x, train_y = data.load_shapes("train")  # float32 (4800, 3, 32, 32), int64 (4800,)
     val_x, val_y = data.load_shapes("val")  # float32 (1600, 3, 32, 32), int64 (1600,)
     available = int(np.bincount(train_y).min())
@@ -102,5 +104,46 @@ def target_split(per_class: int = 30, seed: int = 0) -> tuple[np.ndarray, np.nda
     picked = rng.permutation(picked)  # mixed classes, so that even an unshuffled loader sees all of them
     relabel = np.full(len(data.CLASSES), -1, dtype=np.int64)
     relabel[list(TARGET_CLASSES)] = np.arange(len(TARGET_CLASSES))  # TARGET_CLASSES order becomes 0..k-1
-    keep = np.isin(val_y, TARGET_CLASSES)
+    keep = np.flatnonzero(np.isin(val_y, TARGET_CLASSES))
+    if val_per_class is not None:  # drawn after the training images, so those stay what they were for a seed
+        keep = np.sort(np.concatenate([rng.choice(np.flatnonzero(val_y == c), val_per_class, replace=False)
+                                       for c in TARGET_CLASSES]))
     return train_x[picked], relabel[train_y[picked]], val_x[keep], relabel[val_y[keep]]
+
+
+def train_from_scratch(seed: int, split: tuple[np.ndarray, ...], *, epochs: int, batch_size: int, lr: float,
+                       widths: tuple[int, ...] = (16, 32, 64, 128)) -> dict:
+    """The grader's reference run from random weights: {"accuracy": on the split's val images, "losses": per epoch}.
+
+    Everything trains (so every BatchNorm is in train mode) with Adam on the same shuffled batches a student's
+    fine_tune gets; one thread, restored afterwards, so a seed gives the same numbers in any process.
+    """
+    from torch.utils.data import DataLoader, TensorDataset
+
+    train_x, train_y, val_x, val_y = (torch.from_numpy(np.array(a)) for a in split)  # writable copies
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(seed)
+        model = SmallResNet(num_classes=int(train_y.max()) + 1, widths=tuple(widths))
+        loader = DataLoader(TensorDataset(train_x, train_y), batch_size=batch_size, shuffle=True,
+                            generator=torch.Generator().manual_seed(seed))
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        model.train()
+        losses = []
+        for _ in range(epochs):
+            seen = []
+            for images, labels in loader:
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(model(images), labels)
+                loss.backward()
+                optimizer.step()
+                seen.append(loss.item())
+            losses.append(sum(seen) / len(seen))
+        model.eval()
+        with torch.no_grad():
+            scores = torch.cat([model(val_x[i:i + 400]) for i in range(0, len(val_x), 400)])
+        accuracy = (scores.argmax(1) == val_y).double().mean().item()
+    finally:
+        torch.set_num_threads(threads)
+    return {"accuracy": accuracy, "losses": losses}

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from typing import NamedTuple
-
 import numpy as np
 
+from . import learning
+from ..data import load_shapes
 from ..grading import references as ref
 from ..grading.compare import close, where_different
 from ..errors import CheckFailed, StudentRaised
 from ..grading.registry import Detail, check
 from ..grading.results import Curves, Table
 from ..sandbox.protocol import ModelSpec
+from .learning import BUDGET, Learned, trained
 from .modules import (device_names, explained, failed_in, feature_maps, layer_crash, network_crash, numbers, of_kind,
                       output, plain_container_hint, plain_containers, ran_layers, thinned, traced)
 
-# The budget and bar of `it_learns`. Measured on the bundled data over 9 seeds: Flatten -> Linear heads
-# reach 0.92-0.98, a global-average-pooling head (slowest of the designs the contract allows) 0.69-0.92;
+# The budget and bar of `it_learns` (see learning.py). Measured on the bundled data over 9 seeds: Flatten -> Linear
+# heads reach 0.92-0.98, a global-average-pooling head (slowest of the designs the contract allows) 0.69-0.92;
 # the MLP baseline 0.18-0.29, a CNN of 1x1 kernels 0.27-0.31. The bar sits between the two groups.
-LEARN_STEPS, LEARN_BATCH, LEARN_LR = 150, 64, 3e-3
-LEARN_THRESHOLD = 0.5
+LEARN_STEPS, LEARN_BATCH, LEARN_LR, LEARN_THRESHOLD = BUDGET.steps, BUDGET.batch, BUDGET.lr, BUDGET.threshold
 VARIANTS = [  # (changes to the reference, the mistake's diagnosis id, what it means)
     (dict(padding=0), "no_padding",
      "Your block matches a convolution without padding: use Conv2d(..., kernel_size=3, padding=1) so the 3x3 "
@@ -348,35 +347,6 @@ def device_agnostic(ctx):
     return stood_in(ctx)
 
 
-class Learned(NamedTuple):
-    """One grader training run of a student's model: what it reached, the loss of each step, the model."""
-
-    accuracy: float
-    losses: tuple[float, ...]  # the cross-entropy of each training batch, as the grader's loop computed it
-    handle: object  # the trained model in the child
-
-
-def trained(ctx, build, label: str, kwargs: dict | None = None) -> Learned:
-    """Build a model in the child from a seeded generator, train it with the grader's loop, score it here.
-    With `kwargs` (those of a ThreeBlockCNN), a training run that raises gets a hint naming the mistake."""
-    from ..data import load_shapes
-
-    ctx.probe("seed", ctx.seed, label="seeding torch")
-    handle = build()
-
-    ctx.probe("prepare", handle, ctx.seed, ctx.device, randomize_bn=False, label=f"{label}.to(device)")
-    images, labels = load_shapes("train")
-    with explain(ctx, handle, images[:2], kwargs) if kwargs is not None else nullcontext():
-        losses = ctx.probe("train_classifier", handle, ctx.tensor(images), ctx.tensor(labels), LEARN_STEPS,
-                           LEARN_BATCH, LEARN_LR, ctx.seed, label=f"training {label}")
-    images, labels = load_shapes("val")  # validation labels never leave this process
-    scores = output(ctx.probe("predict", handle, ctx.tensor(images), label=f"{label} on validation images"), label)
-    if scores.shape != (len(labels), 8):
-        raise CheckFailed(f"{label} returned {scores.shape} for {len(labels)} validation images; expected "
-                          f"({len(labels)}, 8).")
-    return Learned(float(np.mean(np.argmax(scores, axis=1) == labels)), numbers(losses), handle)
-
-
 def pictures(ctx, cnn: Learned, mlp: Learned | None, accuracies: str) -> tuple:
     """The learning curves of both models and the trained CNN's feature maps for one validation image (the
     first), after each block: drawn from what the grader's own probes returned."""
@@ -384,7 +354,7 @@ def pictures(ctx, cnn: Learned, mlp: Learned | None, accuracies: str) -> tuple:
 
     runs = (("your ThreeBlockCNN", cnn), ("your mlp_baseline", mlp))
     series = tuple((name, *thinned(run.losses)) for name, run in runs if run is not None and run.losses)
-    curves = (Curves(f"training loss per step ({LEARN_BATCH} images a step, Adam lr {LEARN_LR:g}, seed {ctx.seed})",
+    curves = (Curves(f"training loss per step ({BUDGET.batch} images a step, Adam lr {BUDGET.lr:g}, seed {ctx.seed})",
                      "step", "cross-entropy of the batch", series, accuracies),) if series else ()
     images, labels = load_shapes("val")
     try:
@@ -403,23 +373,27 @@ def it_learns(ctx):
     # The whole network, run as it is (no stand-ins): a network that cannot run or train cannot show that it
     # learns, so a mistake that stops it (a classifier sized wrongly, a block that resizes) also costs this check.
     kwargs = dict(num_classes=8, widths=(8, 16, 32))
-    run = trained(ctx, lambda: ctx.new("ThreeBlockCNN", **kwargs), "ThreeBlockCNN", kwargs)
+    run = trained(ctx, lambda: ctx.new("ThreeBlockCNN", **kwargs), "ThreeBlockCNN", BUDGET,
+                  explain=lambda handle: explain(ctx, handle, load_shapes("train")[0][:2], kwargs))
     cnn, baseline = run.accuracy, None
-    try:
-        baseline = trained(ctx, lambda: ctx.new("mlp_baseline", 8, 3072, (512, 256, 128)), "mlp_baseline")
+    try:  # the same number of steps as the CNN took, scored on the same images: a fair comparison
+        baseline = learning.baseline(ctx, run.steps, BUDGET)
         mlp = f"{baseline.accuracy:.2f}"
     except CheckFailed:
         mlp = "-"
     except Exception as e:  # the student's MLP is graded by its own check; here it only sets the scene
         mlp = f"- ({type(e).__name__})"
-    table = Table(f"validation accuracy after {LEARN_STEPS} Adam steps of {LEARN_BATCH} images (seed {ctx.seed})",
+    budget = f"{run.steps} Adam steps of {BUDGET.batch} images"
+    table = Table(f"accuracy on {run.scored_on} after {budget} (seed {ctx.seed})",
                   ("model", "accuracy"), (("your ThreeBlockCNN(widths=(8, 16, 32))", f"{cnn:.2f}"),
-                                          ("your mlp_baseline", mlp), ("needed for this check", f"{LEARN_THRESHOLD:.2f}")))
-    figures = (table, *pictures(ctx, run, baseline, f"validation accuracy after {LEARN_STEPS} steps: CNN {cnn:.2f}, "
-                                f"MLP {mlp} (this check needs {LEARN_THRESHOLD:.2f} for the CNN)"))
-    if cnn < LEARN_THRESHOLD:
+                                          ("your mlp_baseline", mlp), ("needed for this check", f"{BUDGET.threshold:.2f}")))
+    stopped = (f"; stopped at step {run.steps} of {BUDGET.steps}, past {BUDGET.sure:.2f}"
+               if run.steps < BUDGET.steps else "")
+    figures = (table, *pictures(ctx, run, baseline, f"accuracy on {run.scored_on} after {run.steps} steps: CNN "
+                                f"{cnn:.2f}, MLP {mlp} (this check needs {BUDGET.threshold:.2f} for the CNN{stopped})"))
+    if run.steps >= BUDGET.steps and cnn < BUDGET.threshold:
         raise CheckFailed(f"After the grader's training run your CNN reaches accuracy {cnn:.2f} on held-out images; "
-                          f"this check needs {LEARN_THRESHOLD:.2f}.",
+                          f"this check needs {BUDGET.threshold:.2f}.",
                           "Check that every layer is created in __init__ (not in forward) so the optimizer sees its "
                           "parameters, and that forward returns logits.", figures)
-    return Detail(f"accuracy {cnn:.2f} (CNN) vs {mlp} (MLP) after {LEARN_STEPS} steps", figures)
+    return Detail(f"accuracy {cnn:.2f} (CNN) vs {mlp} (MLP) after {run.steps} steps", figures)

@@ -21,6 +21,7 @@ DEFAULT_TRAINABLE = ("layer4", "fc")
 # style. A loop that never steps stays at chance. The bar leaves room for all of them, and for a GPU, where
 # TF32 convolutions and another dropout stream change the run but not how far it gets.
 TUNE_EPOCHS, TUNE_BATCH, TUNE_LR = 8, 16, 3e-3
+TUNE_PER_CLASS, VAL_PER_CLASS = 30, 100  # training images per new class; validation images per class
 TUNE_THRESHOLD = 0.6
 
 
@@ -79,7 +80,7 @@ def split(seed: int) -> tuple[np.ndarray, ...]:
     """The few-shot target task for a seed, read once per run (arrays made read-only: they are shared)."""
     from ..backbone import target_split
 
-    arrays = target_split(seed=seed)
+    arrays = target_split(TUNE_PER_CLASS, seed, val_per_class=VAL_PER_CLASS)
     for array in arrays:
         array.flags.writeable = False
     return arrays
@@ -145,6 +146,16 @@ def watched(ctx) -> tuple[dict, StudentRaised | None]:
         raised = e  # on a GPU a missing move ends in a device mismatch: the moves still say which
     moves = ctx.probe("moves", model, loader, label="reading where fine_tune sent the model and the batches")
     return moves, raised
+
+
+def scratch_figures(seed: int) -> dict:
+    """The grader's reference run from scratch for this seed, fine_tune's data and budget: {"accuracy", "losses"}."""
+    from ..backbone import train_from_scratch
+    from . import scratch_reference
+
+    wanted = scratch_reference.settings(TUNE_PER_CLASS, VAL_PER_CLASS, TUNE_EPOCHS, TUNE_BATCH, TUNE_LR, WIDTHS)
+    return scratch_reference.reference(seed, wanted, lambda: train_from_scratch(
+        seed, split(seed), epochs=TUNE_EPOCHS, batch_size=TUNE_BATCH, lr=TUNE_LR, widths=WIDTHS))
 
 
 def same_bits(a, b) -> bool:
@@ -255,14 +266,14 @@ def reported_losses(losses) -> tuple[float, ...]:
 
 
 def loss_curves(runs: list[tuple[str, object]], caption: str) -> tuple[Curves, ...]:
-    """Each run's per-epoch losses, as fine_tune reported them, on one chart (none when no run reported any)."""
+    """Each run's per-epoch losses, as its training loop reported them, on one chart (none when none reported any)."""
     series = []
     for label, losses in runs:
         values = tuple(round(v, 5) for v in reported_losses(losses)[:200])
         if values:
             series.append((label, tuple(float(e + 1) for e in range(len(values))), values))
     return (Curves("loss per epoch: fine-tuned vs from scratch", "epoch",
-                   "mean training loss (as fine_tune returned it)", tuple(series), caption),) if series else ()
+                   "mean training loss per epoch", tuple(series), caption),) if series else ()
 
 
 def statistics_drift(before: dict, after: dict, layers: list[str]) -> tuple[tuple[str, ...], tuple[float, ...]]:

@@ -158,27 +158,83 @@ def input_gradient(module: nn.Module, x: torch.Tensor, train: bool = False) -> t
     return x.grad if x.grad is not None else torch.zeros_like(x)
 
 
+class Trainer:
+    """The grader's training loop (Adam, cross-entropy, random batches drawn from `seed`), run a chunk at a time:
+    the parent trains, looks at validation accuracy, and trains on only while the outcome is open."""
+
+    def __init__(self, module: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int, lr: float,
+                 seed: int):
+        torch.manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
+        self.module, self.images, self.labels, self.batch_size = module, images, labels, batch_size
+        module.to(images.device).train()
+        params = [p for p in module.parameters() if p.requires_grad]
+        if not params or any(isinstance(p, nn.parameter.UninitializedParameter) for p in params):
+            module(images[:2])  # a lazy layer gets its parameters on the first forward
+            params = [p for p in module.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(params, lr=lr)
+
+    def steps(self, count: int) -> list[float]:
+        """Train `count` more steps; the cross-entropy of each batch."""
+        module, losses = self.module, []
+        module.train()
+        for _ in range(count):
+            idx = torch.from_numpy(self.rng.integers(0, len(self.images), size=self.batch_size)).to(self.images.device)
+            loss = F.cross_entropy(module(self.images[idx]), self.labels[idx])
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            losses.append(float(loss.detach()))
+        return losses
+
+
+@probe
+def trainer(module: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int, lr: float,
+            seed: int) -> Trainer:
+    """A Trainer for `module` on data the parent sent (stored in the child: the images travel once)."""
+    return Trainer(module, images, labels, batch_size, lr, seed)
+
+
+@probe
+def train_steps(run: Trainer, count: int) -> list[float]:
+    """`count` more steps of a stored Trainer; the loss of each."""
+    return run.steps(count)
+
+
 @probe
 def train_classifier(module: nn.Module, images: torch.Tensor, labels: torch.Tensor, steps: int, batch_size: int,
                      lr: float, seed: int) -> list[float]:
-    """The grader's training loop (Adam, cross-entropy, random batches) on data the parent sent."""
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    module.to(images.device).train()
-    params = [p for p in module.parameters() if p.requires_grad]
-    if not params or any(isinstance(p, nn.parameter.UninitializedParameter) for p in params):
-        module(images[:2])  # a lazy layer gets its parameters on the first forward
-        params = [p for p in module.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr)
-    losses = []
-    for _ in range(steps):
-        idx = torch.from_numpy(rng.integers(0, len(images), size=batch_size)).to(images.device)
-        loss = F.cross_entropy(module(images[idx]), labels[idx])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    return losses
+    """The grader's training loop (Adam, cross-entropy, random batches) on data the parent sent, in one go."""
+    return Trainer(module, images, labels, batch_size, lr, seed).steps(steps)
+
+
+@probe
+def keep(value):
+    """The value itself: with store=True, data (images, a model built from a ModelSpec) stays in the child."""
+    return value
+
+
+def state_digest(module: nn.Module) -> str:
+    """SHA-256 of a model's leaf layer kinds and its parameters and buffers, in order (not their names): two
+    models with equal digests start a training run from the same place."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for m in module.modules():
+        if next(m.children(), None) is None:
+            digest.update(f"{kind_of(m)};".encode())
+    for t in list(module.parameters()) + list(module.buffers()):
+        if isinstance(t, nn.parameter.UninitializedParameter):
+            return ""
+        digest.update(f"{tuple(t.shape)}{t.dtype}{t.requires_grad};".encode())
+        digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+@probe
+def digest(module: nn.Module) -> str:
+    """state_digest of the module, for the parent to compare with a reference's."""
+    return state_digest(module)
 
 
 @probe

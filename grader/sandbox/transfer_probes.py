@@ -118,12 +118,17 @@ def batch_losses(model: nn.Module, batches) -> dict:
     setups = {"as fine_tune left it": lambda: None, "frozen BatchNorm in eval mode": frozen_in_eval,
               "train mode": model.train, "eval mode": model.eval}
     device = next(model.parameters()).device
-    result = {}
+    result, done = {}, {}  # done: the modules' train flags of each setup already run -> its name
     try:
         for name, setup in setups.items():
             for m, was_training in modes.items():
                 m.train(was_training)
             setup()
+            flags = tuple(m.training for m in model.modules())
+            if flags in done:  # the same modes give the same losses: usually fine_tune left it one of the others
+                result[name] = result[done[flags]]
+                continue
+            done[flags] = name
             with torch.no_grad():
                 result[name] = [[F.cross_entropy(model(x.to(device)), y.to(device), reduction="none") for x, y in one]
                                 for one in passes]

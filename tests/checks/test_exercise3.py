@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader.checks.exercise3 import LEARN_STEPS, device_names
+from grader.checks.exercise3 import device_names
 from grader.grading.results import Curves, Maps, Table
 from tests.conftest import REPO, graded
 
@@ -26,10 +26,12 @@ def test_the_report_draws_learning_curves_and_feature_maps_of_the_trained_cnn():
     (curves,) = [f for f in check.figures if isinstance(f, Curves)]
     series = {label: (xs, ys) for label, xs, ys in curves.series}
     assert set(series) == {"your ThreeBlockCNN", "your mlp_baseline"}
+    steps = int(check.message.split(" after ")[1].split()[0])  # the CNN stopped early, past the bar
+    assert 30 <= steps < 150 and f"stopped at step {steps} of 150" in curves.caption
     for xs, ys in series.values():  # one loss per training step of the grader's loop, the same budget for both
-        assert xs == tuple(float(i) for i in range(1, LEARN_STEPS + 1)) and len(ys) == LEARN_STEPS
+        assert xs == tuple(float(i) for i in range(1, steps + 1)) and len(ys) == steps
     cnn, mlp = series["your ThreeBlockCNN"][1], series["your mlp_baseline"][1]
-    assert sum(cnn[-20:]) < sum(mlp[-20:]) and sum(cnn[-20:]) < sum(cnn[:20]) / 4  # the CNN learns, far faster
+    assert sum(cnn[-10:]) < sum(mlp[-10:]) and sum(cnn[-10:]) < sum(cnn[:10]) / 2  # the CNN learns, far faster
     assert "0.50" in curves.caption
     (maps,) = [f for f in check.figures if isinstance(f, Maps)]
     assert maps.columns == ("block 1", "block 2", "block 3") and len(maps.rows) == 4
@@ -178,3 +180,56 @@ def test_a_crash_explained_carries_the_id_of_the_mistake_it_names():
     with pytest.raises(StudentRaised) as caught, explained(lambda: "a hint naming nothing"):
         raise plain
     assert caught.value.hint == "a hint naming nothing" and not getattr(caught.value, "diagnosis", "")
+
+
+def test_the_mlp_run_comes_from_the_cache_only_for_the_specified_mlp_and_a_damaged_cache_is_recomputed(
+        tmp_path, monkeypatch):
+    import json
+
+    from grader.checks import learning
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(learning, "SHIPPED", tmp_path / "none.json")
+    budget = learning.Budget(steps=12, batch=8, first=4, every=4)
+    digest = learning.reference_digest(5)
+    assert digest == learning.reference_digest(5) != learning.reference_digest(6)
+    run = learning.cached_run(5, budget, digest)
+    assert len(run["losses"]) == 12 and set(run["quarter"]) == {"4", "8"} and 0 <= run["full"] <= 1
+    (path,) = learning.user_cache().glob("*.json")
+    assert json.loads(path.read_text()) == run  # kept for the next grading of this seed
+    path.write_text('{"losses": [1.0], "full": 7')  # damaged: never trusted, trained again and rewritten
+    assert learning.cached_run(5, budget, digest) == run and json.loads(path.read_text()) == run
+
+
+def test_a_student_mlp_that_starts_elsewhere_is_trained_itself(tmp_path, monkeypatch):
+    """An MLP with a Dropout (or other starting weights) is not the cached one: its own run is reported."""
+    from grader.checks import learning
+    from grader.grading.engine import grade_exercise
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    key = (REPO / "solutions" / "exercise3.py").read_text()
+    changed = key.replace("layers += [nn.Linear(previous, width), nn.ReLU()]",
+                          "layers += [nn.Linear(previous, width), nn.ReLU(), nn.Dropout(0.0)]")
+    assert changed != key
+    path = tmp_path / "exercise3.py"
+    path.write_text(changed)
+    calls = []
+    monkeypatch.setattr(learning, "cached_run", lambda *a: calls.append(a))
+    check = grade_exercise(EX, submission=path, checks=["it_learns"]).checks[0]
+    assert check.passed and calls == [] and " (MLP) " in check.message
+    (curves,) = [f for f in check.figures if isinstance(f, Curves)]
+    assert {label for label, _, _ in curves.series} == {"your ThreeBlockCNN", "your mlp_baseline"}
+
+
+def test_a_run_stops_at_the_first_checkpoint_past_sure_and_a_failing_one_runs_the_whole_budget():
+    from grader.checks.learning import BUDGET, OLD, Budget, scored_on
+
+    assert BUDGET.checkpoints()[0] == 30 and BUDGET.checkpoints()[-1] < BUDGET.steps and OLD.checkpoints() == []
+    assert BUDGET.sure > BUDGET.threshold
+    assert Budget(steps=50, first=20, every=10).checkpoints() == [20, 30, 40]
+    assert scored_on(150, BUDGET) == "all validation images" and "quarter" in scored_on(40, BUDGET)
+    failing = next(c for c in graded(EX, REPO / "tests" / "submissions" / "exercise3" / "bad_fresh_classifier.py"
+                                     ).checks if c.name == "it_learns")
+    assert not failing.passed  # never stopped early: judged after all 150 steps on all validation images
+    (table,) = [f for f in failing.figures if isinstance(f, Table)]
+    assert "all validation images after 150 Adam steps" in table.title

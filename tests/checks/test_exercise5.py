@@ -132,9 +132,76 @@ def test_reported_losses_are_judged_against_each_batch_at_lr0():
     ctx = types.SimpleNamespace(device="cpu")
     judge_reported_losses(ctx, reported, recomputed)  # the key's means pass
     passes = recomputed["frozen BatchNorm in eval mode"]
-    assert [len(p) for p in passes] == [6, 6]  # 90 images in batches of 16
+    assert [len(p) for p in passes] == [-(-len(train_y) // 16)] * 2  # two passes over batches of 16
     wrong = {name: [epoch_candidates(passes, e)[name] for e in range(2)] for name in ("last batch", "total")}
     for name, values in wrong.items():
         with pytest.raises(CheckFailed, match=name.split()[-1]):
             judge_reported_losses(ctx, values, recomputed)
     judge_reported_losses(ctx, [epoch_candidates(passes, e)["per-sample mean"] for e in range(2)], recomputed)
+
+
+# --- the from-scratch comparison: the grader's reference run, cached per seed ---------------------------------
+def cache_setup(tmp_path, monkeypatch):
+    """A private user cache and no shipped file; a counting stand-in for the reference run."""
+    from grader.checks import scratch_reference as sr
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(sr, "SHIPPED", tmp_path / "none.json")
+    runs = []
+
+    def compute(seed):
+        def run():
+            runs.append(seed)
+            return {"accuracy": 0.5 + seed / 100, "losses": [1.0, 0.5]}
+        return run
+    return sr, runs, compute
+
+
+def test_an_absent_cache_runs_the_reference_once_then_keeps_it(tmp_path, monkeypatch):
+    sr, runs, compute = cache_setup(tmp_path, monkeypatch)
+    wanted = {"version": 1, "epochs": 2}
+    assert not sr.cache_path().exists()
+    assert sr.reference(3, wanted, compute(3)) == {"accuracy": 0.53, "losses": [1.0, 0.5]}
+    assert sr.cache_path() == tmp_path / "cache" / "cnn-grade" / "scratch_reference.json"
+    assert sr.reference(3, wanted, compute(3))["accuracy"] == 0.53 and runs == [3]  # read back, not rerun
+    assert sr.reference(3, {"version": 1, "epochs": 5}, compute(3)) and runs == [3, 3]  # other settings: rerun
+
+
+def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path, monkeypatch):
+    import json
+
+    sr, runs, compute = cache_setup(tmp_path, monkeypatch)
+    wanted = {"version": 1}
+    for garbage in ("{not json", json.dumps({"settings": wanted, "seeds": {"3": {"accuracy": 7, "losses": []}}}),
+                    json.dumps([1, 2]), "\x00\xff"):
+        sr.cache_path().parent.mkdir(parents=True, exist_ok=True)
+        sr.cache_path().write_text(garbage)
+        assert sr.reference(3, wanted, compute(3))["accuracy"] == 0.53
+        assert json.loads(sr.cache_path().read_text())["seeds"]["3"]["accuracy"] == 0.53
+    assert runs == [3] * 4
+
+
+def test_another_seed_is_computed_and_added_beside_the_cached_ones(tmp_path, monkeypatch):
+    import json
+
+    sr, runs, compute = cache_setup(tmp_path, monkeypatch)
+    wanted = {"version": 1}
+    sr.reference(3, wanted, compute(3))
+    assert sr.reference(4, wanted, compute(4))["accuracy"] == 0.54 and runs == [3, 4]
+    assert set(json.loads(sr.cache_path().read_text())["seeds"]) == {"3", "4"}
+    (tmp_path / "a_file").write_text("")  # a cache folder that cannot be made: the figure is still given
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a_file"))
+    assert sr.reference(5, wanted, compute(5))["accuracy"] == 0.55 and runs == [3, 4, 5]
+
+
+def test_the_shipped_figures_are_the_reference_run_for_the_default_and_test_seeds():
+    from grader.backbone import train_from_scratch
+    from grader.checks import scratch_reference as sr
+    from grader.checks import transfer as t
+
+    wanted = sr.settings(t.TUNE_PER_CLASS, t.VAL_PER_CLASS, t.TUNE_EPOCHS, t.TUNE_BATCH, t.TUNE_LR, t.WIDTHS)
+    shipped = sr._read(sr.SHIPPED, wanted)
+    assert {"5005", "7"} <= set(shipped)  # the default seed and the tests' other seed never train at grading time
+    fresh = train_from_scratch(5005, t.split(5005), epochs=t.TUNE_EPOCHS, batch_size=t.TUNE_BATCH, lr=t.TUNE_LR)
+    assert fresh["losses"] == pytest.approx(shipped["5005"]["losses"], abs=1e-3)
+    assert fresh["accuracy"] == pytest.approx(shipped["5005"]["accuracy"], abs=0.02)
