@@ -34,7 +34,8 @@ from grader.sandbox.torch_probes import predict  # noqa: E402
 
 SUBMISSIONS = REPO / "tests" / "submissions" / "exercise5"
 PASSING = ("bad_bn_drift", "bad_unfreezes_in_fine_tune")  # bugs the accuracy check must not catch
-FAILING = ("bad_no_step",)  # the bug it must catch
+OLD = False
+FAILING = ("bad_no_step", "untouched")  # a fine_tune that never steps leaves the untrained head: it must fail
 
 
 def load(path: Path):
@@ -53,14 +54,16 @@ def split(seed: int, old: bool):
 
 
 def fine_tuned(module, seed: int, data, epochs: int, batch: int, lr: float) -> float:
-    """What fine_tune_accuracy measures: the student's fine_tune on the grader's prepared model and loader."""
+    """What fine_tune_accuracy measures: the student's fine_tune on the grader's prepared model and loader
+    (module None: no fine_tune at all, the pretrained backbone with the grader's untrained head)."""
     train_x, train_y, val_x, val_y = data
     state = backbone.pretrained_state()
     model = tp.backbone(list(transfer.WIDTHS), len(backbone.SOURCE_CLASSES), state, "float32", "cpu", seed)
-    tp.new_head(model, len(backbone.TARGET_CLASSES), seed)
+    tp.new_head(model, len(backbone.TARGET_CLASSES), seed, zero=not OLD)  # the check's head (--old: the former one)
     tp.freeze(model, list(transfer.DEFAULT_TRAINABLE))
     loader = tp.loader(torch.from_numpy(np.array(train_x)), torch.from_numpy(np.array(train_y)), batch, seed)
-    module.fine_tune(model, loader, epochs=epochs, lr=lr, device="cpu")
+    if module is not None:
+        module.fine_tune(model, loader, epochs=epochs, lr=lr, device="cpu")
     scores = predict(model, torch.from_numpy(np.array(val_x))).numpy()
     return float(np.mean(scores.argmax(1) == val_y))
 
@@ -82,13 +85,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20, help="how many seeds, from the exercise's default seed on")
     parser.add_argument("--first", type=int, default=5005, help="the first seed (exercise 5's default: 5005)")
     parser.add_argument("--old", action="store_true", help="the former budget: 8 epochs, 30 images per class")
+    parser.add_argument("--per-class", type=int, default=transfer.TUNE_PER_CLASS,
+                        help=f"training images per new class (default: the grader's {transfer.TUNE_PER_CLASS})")
     args = parser.parse_args()
+    global OLD
+    OLD = args.old
+    transfer.TUNE_PER_CLASS = args.per_class  # to try another budget: split() and scratch_figures() read it
+    transfer.split.cache_clear()
     torch.set_num_threads(1)
     epochs = 8 if args.old else transfer.TUNE_EPOCHS
     batch, lr, bar = transfer.TUNE_BATCH, transfer.TUNE_LR, transfer.TUNE_THRESHOLD
     key = load(REPO / "solutions" / "exercise5.py")
     subs = {"key": key} | {p.stem: load(p) for p in sorted(SUBMISSIONS.glob("good_*.py"))}
-    subs |= {name: load(SUBMISSIONS / f"{name}.py") for name in PASSING + FAILING}
+    subs |= {name: load(SUBMISSIONS / f"{name}.py") for name in PASSING + FAILING if name != "untouched"}
+    subs["untouched"] = None  # the grader's prepared model as it is: what a head that never learns scores
     must_pass = [n for n in subs if n not in FAILING]
     seeds = list(range(args.first, args.first + args.seeds))
     print(f"{'old' if args.old else 'new'} settings: {epochs} epochs, batch {batch}, lr {lr}, threshold {bar}; "

@@ -249,7 +249,7 @@ def fine_tune_losses(ctx):
 @check(points=3, title="the fine-tuned model clears the target accuracy, shown beside training from scratch",
        timeout=120)
 def fine_tune_accuracy(ctx):
-    model, _, _, _, losses, (_, _, val_x, val_y) = tuned(ctx, epochs=TUNE_EPOCHS)
+    model, _, _, _, losses, (_, _, val_x, val_y) = tuned(ctx, epochs=TUNE_EPOCHS, zero_head=True)
     tuned_acc = accuracy(ctx, model, val_x, val_y)
     runs = [("pretrained, layer4 + fc trained", losses)]
     try:  # the same budget from random weights, everything trained: what pretraining buys. The grader's own

@@ -15,14 +15,16 @@ from ..sandbox.protocol import TensorData
 
 WIDTHS, OTHER_WIDTHS = (16, 32, 64, 128), (8, 16, 24, 40)
 DEFAULT_TRAINABLE = ("layer4", "fc")
-# The budget and bar of `fine_tune_accuracy` (3 new classes, chance 0.33). At lr 3e-3 student-style loops
-# with Adam, plain SGD and SGD with momentum all reached at least 0.92 over 30 seeds (at 1e-3 plain SGD fell
-# to 0.67); keeping BatchNorm statistics with momentum=0 rather than eval mode is the least stable allowed
-# style. A loop that never steps stays at chance. The bar leaves room for all of them, and for a GPU, where
-# TF32 convolutions and another dropout stream change the run but not how far it gets.
+# The budget and bar of `fine_tune_accuracy` (3 new classes, chance 0.33), measured over 20 seeds with
+# benchmarks/margins_exercise5.py. Ten images per class make the lesson plain: from random weights the same budget
+# reaches 0.31-0.47, fine-tuning the pretrained model 0.75-1.00 with the key. Correct styles (Adam, plain SGD,
+# SGD with momentum, per-sample losses, moves written in other ways) cleared 0.69; keeping frozen BatchNorm
+# statistics with momentum=0 rather than eval mode, the least stable allowed style, fell to 0.52 once. The check's
+# head starts at zero, so a fine_tune that never steps scores exactly chance (a random head scored up to 0.66 on
+# pretrained features alone). The bar sits between, with room for a GPU's other numerics.
 TUNE_EPOCHS, TUNE_BATCH, TUNE_LR = 8, 16, 3e-3
-TUNE_PER_CLASS, VAL_PER_CLASS = 30, 100  # training images per new class; validation images per class
-TUNE_THRESHOLD = 0.6
+TUNE_PER_CLASS, VAL_PER_CLASS = 10, 100  # training images per new class; validation images per class
+TUNE_THRESHOLD = 0.45
 
 
 def pretrained(ctx, *, dtype: str = "float32"):
@@ -97,12 +99,12 @@ class Tuned(NamedTuple):
     data: tuple  # train_x, train_y, val_x, val_y
 
 
-def prepared(ctx):
+def prepared(ctx, zero_head: bool = False):
     """The pretrained backbone with the grader's own new head and freezing, so fine_tune is judged alone."""
     from ..backbone import TARGET_CLASSES
 
     model = pretrained(ctx)
-    ctx.probe("new_head", model, len(TARGET_CLASSES), ctx.seed, label="replacing the head")
+    ctx.probe("new_head", model, len(TARGET_CLASSES), ctx.seed, zero_head, label="replacing the head")
     ctx.probe("freeze", model, list(DEFAULT_TRAINABLE), label="freezing")
     return model
 
@@ -115,9 +117,10 @@ def batches(ctx, batch_size: int = TUNE_BATCH, record: bool = False):
                      label="making the DataLoader")
 
 
-def tuned(ctx, epochs: int, model=None, *, lr: float = TUNE_LR, batch_size: int = TUNE_BATCH, loader=None) -> Tuned:
+def tuned(ctx, epochs: int, model=None, *, lr: float = TUNE_LR, batch_size: int = TUNE_BATCH, loader=None,
+          zero_head: bool = False) -> Tuned:
     """Prepare a model with the grader's own code, run the student's fine_tune; return everything seen."""
-    model = prepared(ctx) if model is None else model
+    model = prepared(ctx, zero_head) if model is None else model
     flags = trainable_flags(ctx, model)
     before = ctx.probe("state", model, label="reading the weights")
     loader = batches(ctx, batch_size) if loader is None else loader

@@ -18,6 +18,10 @@ from ..errors import ToolError
 # Array and ML libraries that would do exercise 1's work for the student.
 ARRAY_LIBRARIES = ("torch", "scipy", "tensorflow", "jax", "jaxlib", "cupy", "numba", "sklearn", "skimage",
                    "cv2", "keras", "mxnet", "paddle", "theano", "chainer", "tinygrad", "dask", "torchvision")
+# The exercises that train: the first optimizer step imports torch._dynamo (and sympy with it, which a meta-device
+# forward needs too), 1.5 s on a 2-core machine. The child does it before any student code, like torch itself: the
+# student's per-call time limit never pays for it, and a batch's zygote does it once for every submission.
+TRAINING_IMPORTS = ("numpy", "torch", "torch._dynamo")
 
 
 @dataclass(frozen=True)
@@ -96,12 +100,12 @@ EXERCISES: tuple[Exercise, ...] = (
              aliases=("two", "ex2", "receptive_field", "rf", "output-size"), default_seed=2002),
     Exercise("exercise3", 3, "three-block-cnn", "A 3-block CNN for 32x32 RGB images",
              ("ConvBlock", "ThreeBlockCNN", "block_shapes", "count_parameters", "mlp_baseline"),
-             child_imports=("numpy", "torch"), aliases=("three", "ex3", "cnn", "three_block_cnn"), default_seed=3003),
+             child_imports=TRAINING_IMPORTS, aliases=("three", "ex3", "cnn", "three_block_cnn"), default_seed=3003),
     Exercise("exercise4", 4, "residual-block", "A ResNet residual block", ("ResidualBlock",),
              child_imports=("numpy", "torch"), aliases=("four", "ex4", "resnet", "residual", "residual_block"),
              default_seed=4004),
     Exercise("exercise5", 5, "transfer-learning", "Transfer learning from a pretrained ResNet",
-             ("replace_head", "freeze_except", "make_optimizer", "fine_tune"), child_imports=("numpy", "torch"),
+             ("replace_head", "freeze_except", "make_optimizer", "fine_tune"), child_imports=TRAINING_IMPORTS,
              aliases=("five", "ex5", "transfer", "fine-tune", "transfer_learning"), default_seed=5005),
 )  # the built-in ones
 

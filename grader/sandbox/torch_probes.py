@@ -13,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .student import namespace
+from .trainer import Trainer
 
 PROBES: dict = {}
 SETTINGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
@@ -158,36 +159,6 @@ def input_gradient(module: nn.Module, x: torch.Tensor, train: bool = False) -> t
     return x.grad if x.grad is not None else torch.zeros_like(x)
 
 
-class Trainer:
-    """The grader's training loop (Adam, cross-entropy, random batches drawn from `seed`), run a chunk at a time:
-    the parent trains, looks at validation accuracy, and trains on only while the outcome is open."""
-
-    def __init__(self, module: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int, lr: float,
-                 seed: int):
-        torch.manual_seed(seed)
-        self.rng = np.random.default_rng(seed)
-        self.module, self.images, self.labels, self.batch_size = module, images, labels, batch_size
-        module.to(images.device).train()
-        params = [p for p in module.parameters() if p.requires_grad]
-        if not params or any(isinstance(p, nn.parameter.UninitializedParameter) for p in params):
-            module(images[:2])  # a lazy layer gets its parameters on the first forward
-            params = [p for p in module.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(params, lr=lr)
-
-    def steps(self, count: int) -> list[float]:
-        """Train `count` more steps; the cross-entropy of each batch."""
-        module, losses = self.module, []
-        module.train()
-        for _ in range(count):
-            idx = torch.from_numpy(self.rng.integers(0, len(self.images), size=self.batch_size)).to(self.images.device)
-            loss = F.cross_entropy(module(self.images[idx]), self.labels[idx])
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            losses.append(float(loss.detach()))
-        return losses
-
-
 @probe
 def trainer(module: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int, lr: float,
             seed: int) -> Trainer:
@@ -206,6 +177,15 @@ def train_classifier(module: nn.Module, images: torch.Tensor, labels: torch.Tens
                      lr: float, seed: int) -> list[float]:
     """The grader's training loop (Adam, cross-entropy, random batches) on data the parent sent, in one go."""
     return Trainer(module, images, labels, batch_size, lr, seed).steps(steps)
+
+
+@probe
+def pixels(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images (N, 3, 32, 32) sent by the parent, as the float32 images in [0, 1] that load_shapes gives,
+    scaled by the same NumPy code so they are bit-identical: a quarter of the bytes cross the pipe."""
+    from ..data import to_float
+
+    return torch.from_numpy(to_float(images.cpu().numpy())).to(images.device)
 
 
 @probe

@@ -70,11 +70,15 @@ def freeze(model: nn.Module, trainable: list) -> None:
 
 
 @probe
-def new_head(model: nn.Module, num_classes: int, seed: int) -> None:
-    """The grader's own head replacement."""
+def new_head(model: nn.Module, num_classes: int, seed: int, zero: bool = False) -> None:
+    """The grader's own head replacement; zero=True starts it at zero, so a model that never learns scores chance."""
     torch.manual_seed(seed)
     old = model.fc
     model.fc = nn.Linear(old.in_features, num_classes).to(device=old.weight.device, dtype=old.weight.dtype)
+    if zero:  # equal logits for every image: argmax picks class 0, a third of a balanced validation set
+        with torch.no_grad():
+            model.fc.weight.zero_()
+            model.fc.bias.zero_()
 
 
 @probe

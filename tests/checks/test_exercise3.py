@@ -27,7 +27,7 @@ def test_the_report_draws_learning_curves_and_feature_maps_of_the_trained_cnn():
     series = {label: (xs, ys) for label, xs, ys in curves.series}
     assert set(series) == {"your ThreeBlockCNN", "your mlp_baseline"}
     steps = int(check.message.split(" after ")[1].split()[0])  # the CNN stopped early, past the bar
-    assert 30 <= steps < 150 and f"stopped at step {steps} of 150" in curves.caption
+    assert 40 <= steps < 150 and f"stopped at step {steps} of 150" in curves.caption
     for xs, ys in series.values():  # one loss per training step of the grader's loop, the same budget for both
         assert xs == tuple(float(i) for i in range(1, steps + 1)) and len(ys) == steps
     cnn, mlp = series["your ThreeBlockCNN"][1], series["your mlp_baseline"][1]
@@ -194,7 +194,7 @@ def test_the_mlp_run_comes_from_the_cache_only_for_the_specified_mlp_and_a_damag
     digest = learning.reference_digest(5)
     assert digest == learning.reference_digest(5) != learning.reference_digest(6)
     run = learning.cached_run(5, budget, digest)
-    assert len(run["losses"]) == 12 and set(run["quarter"]) == {"4", "8"} and 0 <= run["full"] <= 1
+    assert len(run["losses"]) == 12 and set(run["early"]) == {"4", "8"} and 0 <= run["full"] <= 1
     (path,) = learning.user_cache().glob("*.json")
     assert json.loads(path.read_text()) == run  # kept for the next grading of this seed
     path.write_text('{"losses": [1.0], "full": 7')  # damaged: never trusted, trained again and rewritten
@@ -224,10 +224,10 @@ def test_a_student_mlp_that_starts_elsewhere_is_trained_itself(tmp_path, monkeyp
 def test_a_run_stops_at_the_first_checkpoint_past_sure_and_a_failing_one_runs_the_whole_budget():
     from grader.checks.learning import BUDGET, OLD, Budget, scored_on
 
-    assert BUDGET.checkpoints()[0] == 30 and BUDGET.checkpoints()[-1] < BUDGET.steps and OLD.checkpoints() == []
+    assert BUDGET.checkpoints()[0] == 40 and BUDGET.checkpoints()[-1] < BUDGET.steps and OLD.checkpoints() == []
     assert BUDGET.sure > BUDGET.threshold
     assert Budget(steps=50, first=20, every=10).checkpoints() == [20, 30, 40]
-    assert scored_on(150, BUDGET) == "all validation images" and "quarter" in scored_on(40, BUDGET)
+    assert scored_on(150, BUDGET) == "all validation images" and "eighth" in scored_on(40, BUDGET)
     failing = next(c for c in graded(EX, REPO / "tests" / "submissions" / "exercise3" / "bad_fresh_classifier.py"
                                      ).checks if c.name == "it_learns")
     assert not failing.passed  # never stopped early: judged after all 150 steps on all validation images
