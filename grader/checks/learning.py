@@ -15,7 +15,6 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ..errors import CheckFailed
-from ..sandbox.protocol import ModelSpec
 from .modules import numbers, output
 
 
