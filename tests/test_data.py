@@ -198,3 +198,14 @@ def test_missing_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_GRADE_DATA", str(tmp_path / "nowhere"))
     with pytest.raises(data.DataError, match="make_shapes.py"):
         data.load_shapes("val")
+
+
+def test_the_stored_pixels_are_read_once_read_only_and_scale_to_the_float_images():
+    from grader.data import load_shapes, load_shapes_uint8, to_float
+
+    images, labels = load_shapes_uint8("val")
+    assert images.dtype == np.uint8 and images is load_shapes_uint8("val")[0]  # decompressed once per process
+    assert not images.flags.writeable and not labels.flags.writeable
+    floats, int_labels = load_shapes("val")
+    assert floats.flags.writeable and np.array_equal(to_float(images), floats)
+    assert np.array_equal(int_labels, labels) and int_labels.dtype == np.int64

@@ -233,3 +233,21 @@ def test_a_run_stops_at_the_first_checkpoint_past_sure_and_a_failing_one_runs_th
     assert not failing.passed  # never stopped early: judged after all 150 steps on all validation images
     (table,) = [f for f in failing.figures if isinstance(f, Table)]
     assert "all validation images after 150 Adam steps" in table.title
+
+
+def test_the_early_look_is_a_fixed_class_balanced_eighth_and_the_child_gets_the_same_floats():
+    import numpy as np
+    import torch
+
+    from grader.checks.learning import EARLY_PER_CLASS, early_subset
+    from grader.data import load_shapes, load_shapes_uint8
+    from grader.sandbox.torch_probes import pixels
+
+    labels = load_shapes_uint8("val")[1]
+    picked = early_subset()
+    assert len(picked) == 200 and np.all(np.diff(picked) > 0)
+    assert np.bincount(labels[picked]).tolist() == [EARLY_PER_CLASS] * 8
+    # Images cross the pipe as uint8 (a quarter of the bytes); the child scales them to what load_shapes gives.
+    raw = load_shapes_uint8("train")[0][:50]
+    sent = pixels(torch.from_numpy(raw.copy()))
+    assert sent.dtype == torch.float32 and np.array_equal(sent.numpy(), load_shapes("train")[0][:50])

@@ -205,3 +205,23 @@ def test_the_shipped_figures_are_the_reference_run_for_the_default_and_test_seed
     fresh = train_from_scratch(5005, t.split(5005), epochs=t.TUNE_EPOCHS, batch_size=t.TUNE_BATCH, lr=t.TUNE_LR)
     assert fresh["losses"] == pytest.approx(shipped["5005"]["losses"], abs=1e-3)
     assert fresh["accuracy"] == pytest.approx(shipped["5005"]["accuracy"], abs=0.02)
+
+
+def test_the_accuracy_check_starts_from_a_zero_head_so_a_model_that_never_learns_scores_chance():
+    import numpy as np
+    import torch
+
+    from grader.backbone import SOURCE_CLASSES, TARGET_CLASSES, pretrained_state
+    from grader.checks import transfer as t
+    from grader.sandbox import transfer_probes as tp
+    from grader.sandbox.torch_probes import predict
+
+    _, _, val_x, val_y = t.split(5007)  # a seed where the random head alone scored 0.63 on pretrained features
+    scores = {}
+    for zero in (False, True):
+        model = tp.backbone(list(t.WIDTHS), len(SOURCE_CLASSES), pretrained_state(), "float32", "cpu", 5007)
+        tp.new_head(model, len(TARGET_CLASSES), 5007, zero=zero)
+        out = predict(model, torch.from_numpy(np.array(val_x))).numpy()
+        scores[zero] = float(np.mean(out.argmax(1) == val_y))
+    assert scores[True] == pytest.approx(1 / 3) and np.bincount(val_y).tolist() == [t.VAL_PER_CLASS] * 3
+    assert scores[False] > t.TUNE_THRESHOLD  # why the head starts at zero: a random one can clear the bar untrained

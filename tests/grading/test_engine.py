@@ -208,3 +208,14 @@ def test_a_submission_may_use_the_course_modules_but_not_the_grader(tmp_path):
     report = grade_exercise("exercise4", submission=patches)
     assert report.score == 0 and set(statuses(report).values()) == {"error"}
     assert "the grader's own code is off limits" in report.checks[0].message
+
+
+@pytest.mark.parametrize("exercise, imported", [("exercise3", True), ("exercise5", True), ("exercise4", False)])
+def test_the_training_exercises_child_imports_torch_dynamo_before_student_code(tmp_path, exercise, imported):
+    # torch.optim's first step (and a meta-device BatchNorm) import torch._dynamo, about 1.5 s: the child does it
+    # while it starts, so no student call's time limit pays for it, and a batch's zygote does it once.
+    path = tmp_path / f"{exercise}.py"
+    path.write_text("import sys\nprint('dynamo already imported:', 'torch._dynamo' in sys.modules)\n"
+                    + (REPO / "solutions" / f"{exercise}.py").read_text())
+    report = grade_exercise(exercise, submission=path, checks=[resolve(exercise).checks()[0].name])
+    assert f"dynamo already imported: {imported}" in report.captured_output
