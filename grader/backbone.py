@@ -120,6 +120,8 @@ def train_from_scratch(seed: int, split: tuple[np.ndarray, ...], *, epochs: int,
     """
     from torch.utils.data import DataLoader, TensorDataset
 
+    from .sandbox.trainer import Adam  # torch.optim.Adam's arithmetic, without importing torch._dynamo
+
     train_x, train_y, val_x, val_y = (torch.from_numpy(np.array(a)) for a in split)  # writable copies
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -128,7 +130,7 @@ def train_from_scratch(seed: int, split: tuple[np.ndarray, ...], *, epochs: int,
         model = SmallResNet(num_classes=int(train_y.max()) + 1, widths=tuple(widths))
         loader = DataLoader(TensorDataset(train_x, train_y), batch_size=batch_size, shuffle=True,
                             generator=torch.Generator().manual_seed(seed))
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        optimizer = Adam(model.parameters(), lr=lr)
         model.train()
         losses = []
         for _ in range(epochs):

@@ -54,6 +54,8 @@ def early_subset() -> np.ndarray:
 
     labels = load_shapes_uint8("val")[1]
     return np.sort(np.concatenate([np.flatnonzero(labels == c)[:EARLY_PER_CLASS] for c in np.unique(labels)]))
+
+
 MLP_ARGS = (8, 3072, (512, 256, 128))
 MLP_SPEC = {"kind": "Sequential", "children": [  # mlp_baseline(*MLP_ARGS) as the exercise specifies it
     {"kind": "Flatten"}, {"kind": "Linear", "args": [3072, 512]}, {"kind": "ReLU"}, {"kind": "Linear", "args": [512, 256]},
