@@ -360,14 +360,19 @@ def gradescope_bundle_command(exercise, out, visibility, hidden, hidden_visibili
 
 def main() -> None:
     """Entry point: tool errors exit 2 with one message; a grader bug is reported, not dumped."""
+    from .exiting import exit_fast
+
     try:
         cli(prog_name="cnn-grade")
+    except SystemExit as e:  # how every command ends (click's standalone mode)
+        exit_fast(e.code)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        exit_fast(130)
     except Exception as e:  # a bug in the grader itself
         if os.environ.get("CNN_GRADE_DEBUG"):
             raise
         click.echo(f"cnn-grade: internal error: {type(e).__name__}: {e} (set CNN_GRADE_DEBUG=1 for the traceback; "
                    f"please report it)", err=True)
-        sys.exit(3)
+        exit_fast(3)
+    exit_fast(0)
