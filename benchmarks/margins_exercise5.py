@@ -9,7 +9,7 @@ pretrained backbone, head, freezing and DataLoader for the seed, from grader/san
 one torch thread like the sandbox's child; accuracy is the check's, on the check's validation images.
 "From scratch" is what the report shows beside it: the grader's reference run (transfer.scratch_figures), or with
 --old the key's fine_tune on a fresh backbone, as the grader ran it before the reference existed.
---old also takes the former budget (8 epochs, 30 images per class, all validation images).
+--old also takes the former budget and head (8 epochs, 30 images per class, all validation images, a random head).
 """
 
 from __future__ import annotations

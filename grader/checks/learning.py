@@ -38,7 +38,7 @@ class Budget:
 
 
 # The defaults, measured over 20 seeds (benchmarks/margins_exercise3.py): correct CNNs clear 0.65 on the early
-# eighth of the validation images by step 40-100, most by 60, and their accuracy climbs steeply there (a look
+# eighth of the validation images by step 40-90, most by 60, and their accuracy climbs steeply there (a look
 # every 5 steps costs less than the steps it saves). 200 images put 0.65 four standard errors above the bar of
 # 0.5, so a stopped run is a pass that the whole run would not take back. Failing networks never stop early: they
 # are judged exactly as before, after all 150 steps on all 1,600 validation images.
