@@ -80,6 +80,9 @@ def test_the_wheel_holds_the_package_and_its_data_and_nothing_of_the_course(whee
     modules = {p.relative_to(REPO).as_posix() for p in (REPO / "grader").rglob("*.py")} - names
     assert not modules, f"not in the wheel (a subpackage missing from pyproject.toml's packages?): {modules}"
     assert {f"grader/statements/{p.name}" for p in (REPO / "grader" / "statements").glob("*.md")} <= names
+    # The training checks' cached reference runs: without them every run of a default seed would train them again.
+    assert {f"grader/checks/{p.name}" for p in (REPO / "grader" / "checks").glob("*.json")} <= names
+    assert {"grader/checks/mlp_runs.json", "grader/checks/scratch_reference.json"} <= names
     for name, blob in packaged.items():
         assert blob == (REPO / "datasets" / name).read_bytes(), name
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
