@@ -13,13 +13,9 @@ from ..grading.registry import Detail, check
 from ..grading.results import Curves, Table
 from ..sandbox.protocol import ModelSpec
 from .learning import BUDGET, Learned, trained
-from .modules import (device_names, explained, failed_in, feature_maps, layer_crash, network_crash, numbers, of_kind,
+from .modules import (device_names, explained, failed_in, feature_maps, layer_crash, network_crash, of_kind,
                       output, plain_container_hint, plain_containers, ran_layers, thinned, traced)
 
-# The budget and bar of `it_learns` (see learning.py). Measured on the bundled data over 9 seeds: Flatten -> Linear
-# heads reach 0.92-0.98, a global-average-pooling head (slowest of the designs the contract allows) 0.69-0.92;
-# the MLP baseline 0.18-0.29, a CNN of 1x1 kernels 0.27-0.31. The bar sits between the two groups.
-LEARN_STEPS, LEARN_BATCH, LEARN_LR, LEARN_THRESHOLD = BUDGET.steps, BUDGET.batch, BUDGET.lr, BUDGET.threshold
 VARIANTS = [  # (changes to the reference, the mistake's diagnosis id, what it means)
     (dict(padding=0), "no_padding",
      "Your block matches a convolution without padding: use Conv2d(..., kernel_size=3, padding=1) so the 3x3 "
